@@ -1,0 +1,109 @@
+"""POST /webhooks/{source}: verify, normalise, queue. Answers 202 only once the events are on the queue."""
+
+from __future__ import annotations
+
+import base64
+import os
+from functools import lru_cache
+from typing import Any
+
+import boto3
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from leadscore import clock
+from leadscore.adapters.idempotent_queue import IdempotentQueue
+from leadscore.adapters.secrets import signing_keys
+from leadscore.adapters.sqs import SqsEventQueue
+from leadscore.errors import QueueUnavailable, WebhookRejected
+from leadscore.models.settings import IngestSettings
+from leadscore.observability import logger, metrics, tracer
+from leadscore.services.ingest import IngestService
+from leadscore.sources.base import WebhookRequest, WebhookSource
+
+app = APIGatewayHttpResolver(enable_validation=True)
+
+
+@lru_cache(maxsize=4)
+def build_service(settings: IngestSettings) -> IngestService:
+    queue = SqsEventQueue(boto3.client("sqs"), settings.queue_url)
+    persistence = DynamoDBPersistenceLayer(
+        table_name=settings.idempotency_table, boto3_client=boto3.client("dynamodb")
+    )
+
+    def keys_for(source: WebhookSource) -> list[bytes]:
+        return signing_keys(getattr(settings, source.secret_setting))
+
+    return IngestService(
+        queue=IdempotentQueue(queue, persistence, settings.idempotency_seconds),
+        keys_for=keys_for,
+        clock=clock.now,
+        tolerance_seconds=settings.signature_tolerance_seconds,
+        max_body_bytes=settings.max_body_bytes,
+    )
+
+
+def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response[Any]:
+    return Response(
+        status_code=status, content_type=content_types.APPLICATION_JSON, body=body, headers=headers
+    )
+
+
+def _raw_body() -> bytes:
+    event = app.current_event
+    body = event.body or ""
+    return base64.b64decode(body) if event.is_base64_encoded else body.encode("utf-8")
+
+
+@app.post("/webhooks/<source>")
+def receive_webhook(source: str) -> Response[Any]:
+    event = app.current_event
+    request = WebhookRequest(
+        method=event.request_context.http.method,
+        path=event.raw_path,
+        headers={name.lower(): value for name, value in (event.headers or {}).items()},
+        body=_raw_body(),
+    )
+    logger.append_keys(source=source)
+    accepted = build_service(IngestSettings.from_env(os.environ)).accept(source, request)
+    metrics.add_dimension(name="source", value=source)
+    metrics.add_metric(name="EventsAccepted", unit=MetricUnit.Count, value=len(accepted))
+    logger.info(
+        "webhook accepted", extra={"events": len(accepted), "event_ids": [e.event_id for e in accepted]}
+    )
+    return _json(202, {"accepted": len(accepted), "event_ids": [e.event_id for e in accepted]})
+
+
+@app.exception_handler(WebhookRejected)
+def rejected(exc: WebhookRejected) -> Response[Any]:
+    logger.warning("webhook rejected", extra={"status": exc.status, "reason": exc.code})
+    metrics.add_metric(name="WebhooksRejected", unit=MetricUnit.Count, value=1)
+    return _json(exc.status, {"error": exc.code, "message": exc.message, "details": exc.details})
+
+
+@app.exception_handler(IdempotencyAlreadyInProgressError)
+def in_progress(_: IdempotencyAlreadyInProgressError) -> Response[Any]:
+    return _json(
+        409, {"error": "in_progress", "message": "The same events are being accepted right now; retry."}
+    )
+
+
+@app.exception_handler(QueueUnavailable)
+def queue_unavailable(exc: QueueUnavailable) -> Response[Any]:
+    logger.error("queue unavailable", extra={"reason": str(exc)})
+    return _json(503, {"error": "unavailable", "message": "Try again shortly."}, headers={"Retry-After": "5"})
+
+
+@app.not_found
+def not_found(_: Exception) -> Response[Any]:
+    return _json(404, {"error": "not_found", "message": "No such route."})
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

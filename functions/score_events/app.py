@@ -1,0 +1,81 @@
+"""SQS batch of LeadEvents → one conditional score write per event per model; alerts sales exactly once."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import boto3
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from leadscore import clock
+from leadscore.adapters.dynamodb import DynamoLeadStore
+from leadscore.adapters.secrets import pepper
+from leadscore.adapters.sns import SnsAlertPublisher
+from leadscore.core.rules import CompiledModel, compile_model
+from leadscore.errors import LeadscoreError
+from leadscore.models.events import LeadEvent
+from leadscore.models.model_files import load_models
+from leadscore.models.settings import ScorerSettings
+from leadscore.observability import logger, metrics, tracer
+from leadscore.services.scoring import ScoringService
+from pydantic import ValidationError
+
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+class UnreadableEvent(LeadscoreError):
+    """A queue message that is not a LeadEvent; it goes to the DLQ after its retries."""
+
+
+@lru_cache(maxsize=2)
+def load_compiled_models(models_dir: Path) -> tuple[CompiledModel, ...]:
+    return tuple(compile_model(model) for model in load_models(models_dir).values())
+
+
+@lru_cache(maxsize=2)
+def build_service(settings: ScorerSettings) -> ScoringService:
+    store = DynamoLeadStore(boto3.client("dynamodb"), settings.table_name)
+    return ScoringService(
+        scores=store,
+        profiles=store,
+        publisher=SnsAlertPublisher(boto3.client("sns"), settings.topic_arn),
+        models=load_compiled_models(settings.models_dir),
+        pepper=pepper(settings.pepper_secret_id),
+        clock=clock.now_epoch,
+        alert_lease_seconds=settings.alert_lease_seconds,
+    )
+
+
+def parse_event(body: str) -> LeadEvent:
+    try:
+        return LeadEvent.model_validate_json(body)
+    except ValidationError as exc:
+        # Field names only: the payload holds an email address, which must not reach the logs.
+        fields = sorted({".".join(map(str, error["loc"])) for error in exc.errors()})
+        raise UnreadableEvent(f"not a LeadEvent (fields: {', '.join(fields)})") from None
+
+
+@tracer.capture_method(capture_response=False)
+def score_record(record: SQSRecord) -> None:
+    event = parse_event(record.body)
+    logger.append_keys(event_id=event.event_id, source=event.source, event_type=event.type.value)
+    for outcome in build_service(ScorerSettings.from_env(os.environ)).process(event):
+        metrics.add_metric(name=f"Scored_{outcome.path.value}", unit=MetricUnit.Count, value=1)
+        if outcome.alert_published:
+            metrics.add_metric(name="SalesAlerts", unit=MetricUnit.Count, value=1)
+            logger.info("sales alert published", extra={"alert_id": outcome.alert_published})
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics(capture_cold_start_metric=True)
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    return process_partial_response(
+        event=event, record_handler=score_record, processor=processor, context=context
+    )

@@ -1,0 +1,1 @@
+"""leadscore: lead scoring on AWS serverless (shared package, shipped as a Lambda layer)."""

@@ -1,0 +1,1 @@
+"""AWS access behind small ports, each with a DynamoDB/SNS/SQS adapter and an in-memory fake."""

@@ -1,0 +1,182 @@
+"""DynamoDB adapter for scores and profiles (one table, see score_item.py for the layout)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from boto3.dynamodb.types import TypeDeserializer
+from botocore.exceptions import BotoCoreError, ClientError
+
+from leadscore.adapters.ports import Profile, WriteResult
+from leadscore.adapters.score_item import (
+    Expression,
+    fast_update,
+    from_item,
+    full_update,
+    lead_key,
+    score_key,
+    serialise,
+)
+from leadscore.core.fast_path import FastPathPlan
+from leadscore.core.state import ScoreState
+from leadscore.errors import StoreUnavailable
+from leadscore.models.events import Scalar
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+T = TypeVar("T")
+_deserializer = TypeDeserializer()
+PROFILE_SK = "PROFILE"
+
+
+def _is_condition_failure(exc: ClientError) -> bool:
+    return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
+def _old_state(exc: ClientError) -> ScoreState | None:
+    """The item as it was when the condition failed (ReturnValuesOnConditionCheckFailure=ALL_OLD)."""
+    item: Any = exc.response.get("Item")
+    return from_item(item) if item else None
+
+
+class DynamoLeadStore:
+    """ScoreStore + ProfileStore over one DynamoDB table. Every write is a single conditional UpdateItem."""
+
+    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def _call(self, operation: Callable[..., T], **request: Any) -> T:
+        try:
+            return operation(TableName=self._table, **request)
+        except ClientError as exc:
+            if _is_condition_failure(exc):
+                raise
+            raise StoreUnavailable(f"DynamoDB {exc.response.get('Error', {}).get('Code')}") from exc
+        except BotoCoreError as exc:
+            raise StoreUnavailable(f"DynamoDB unreachable: {type(exc).__name__}") from exc
+
+    def _conditional_update(self, key: dict[str, Any], request: dict[str, Any]) -> WriteResult:
+        try:
+            self._call(
+                self._client.update_item,
+                Key=key,
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                **request,
+            )
+        except ClientError as exc:
+            return WriteResult(applied=False, current=_old_state(exc))
+        return WriteResult(applied=True)
+
+    # --- ScoreStore -------------------------------------------------------------------------------
+    def apply_fast(self, lead_id: str, model_id: str, plan: FastPathPlan) -> WriteResult:
+        return self._conditional_update(score_key(lead_id, model_id), fast_update(plan, model_id, lead_id))
+
+    def load(self, lead_id: str, model_id: str) -> ScoreState | None:
+        response = self._call(self._client.get_item, Key=score_key(lead_id, model_id), ConsistentRead=True)
+        item = response.get("Item")
+        return from_item(item) if item else None
+
+    def save(self, state: ScoreState, expected_version: int) -> WriteResult:
+        key = score_key(state.lead_id, state.model_id)
+        return self._conditional_update(key, full_update(state, expected_version))
+
+    def claim_alert(
+        self, lead_id: str, model_id: str, alert_id: str, now: int, lease_until: int
+    ) -> ScoreState | None:
+        try:
+            response = self._call(
+                self._client.update_item,
+                Key=score_key(lead_id, model_id),
+                UpdateExpression="SET #pending.#lease = :until, #v = #v + :one",
+                ConditionExpression="#pending.#id = :id AND #pending.#lease <= :now",
+                ExpressionAttributeNames={"#pending": "pending", "#lease": "lease", "#v": "v", "#id": "id"},
+                ExpressionAttributeValues={
+                    ":until": serialise(lease_until),
+                    ":one": serialise(1),
+                    ":id": serialise(alert_id),
+                    ":now": serialise(now),
+                },
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError:
+            return None
+        return from_item(response["Attributes"])
+
+    def complete_alert(self, lead_id: str, model_id: str, alert_id: str, now: int) -> None:
+        try:
+            self._call(
+                self._client.update_item,
+                Key=score_key(lead_id, model_id),
+                UpdateExpression=(
+                    "REMOVE #pending SET #alerts = #alerts + :one, #alert_at = :now, #v = #v + :one"
+                ),
+                ConditionExpression="#pending.#id = :id",
+                ExpressionAttributeNames={
+                    "#pending": "pending",
+                    "#alerts": "alerts",
+                    "#alert_at": "alert_at",
+                    "#v": "v",
+                    "#id": "id",
+                },
+                ExpressionAttributeValues={
+                    ":one": serialise(1),
+                    ":now": serialise(now),
+                    ":id": serialise(alert_id),
+                },
+            )
+        except ClientError:
+            return  # already completed by an earlier attempt
+
+    # --- ProfileStore -----------------------------------------------------------------------------
+    def upsert(self, lead_id: str, email: str, attributes: Mapping[str, Scalar], occurred_at: int) -> None:
+        key = {"pk": {"S": lead_key(lead_id)}, "sk": {"S": PROFILE_SK}}
+        newest = Expression()
+        older = Expression()
+        for expression, fill_only in ((newest, False), (older, True)):
+            mail = expression.named("email")
+            expression.sets.append(f"{mail} = if_not_exists({mail}, {expression.value(email)})")
+            for name, value in attributes.items():
+                if value is None:
+                    continue
+                placeholder, stored = expression.name(name), expression.value(_storable(value))
+                expression.sets.append(
+                    f"{placeholder} = if_not_exists({placeholder}, {stored})"
+                    if fill_only
+                    else f"{placeholder} = {stored}"
+                )
+        at = newest.value(occurred_at)
+        stamp = newest.named("p_at")
+        newest.sets.append(f"{stamp} = {at}")
+        newest.conditions.append(f"attribute_not_exists({stamp}) OR {stamp} <= {at}")
+        try:
+            self._call(self._client.update_item, Key=key, **newest.request())
+        except ClientError:
+            # An older event than the profile we hold: it may only fill gaps.
+            self._call(self._client.update_item, Key=key, **older.request())
+
+    def get(self, lead_id: str) -> Profile | None:
+        key = {"pk": {"S": lead_key(lead_id)}, "sk": {"S": PROFILE_SK}}
+        item = self._call(self._client.get_item, Key=key).get("Item")
+        if not item:
+            return None
+        data = {name: _deserializer.deserialize(value) for name, value in item.items()}
+        email = str(data.pop("email", ""))
+        for internal in ("pk", "sk", "p_at"):
+            data.pop(internal, None)
+        return Profile(email=email, attributes={name: _scalar(value) for name, value in data.items()})
+
+
+def _storable(value: Scalar) -> Scalar | Decimal:
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    return value
+
+
+def _scalar(value: Any) -> Scalar:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value  # type: ignore[no-any-return]

@@ -1,0 +1,138 @@
+"""In-memory fakes of every port, with the same conditional semantics (for unit tests and benchmarks)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+from leadscore.adapters.ports import Profile, WriteResult
+from leadscore.core.alerts import AlertMessage
+from leadscore.core.fast_path import FastPathPlan
+from leadscore.core.state import ScoreState
+from leadscore.errors import PublishFailed
+from leadscore.models.events import LeadEvent, Scalar
+
+
+def _clone(state: ScoreState) -> ScoreState:
+    from leadscore.core.scoring import _copy  # noqa: PLC0415 - the core's own deep copy
+
+    return _copy(state)
+
+
+@dataclass
+class InMemoryLeadStore:
+    """ScoreStore + ProfileStore. A lock makes each call atomic, like one DynamoDB request on one item."""
+
+    scores: dict[tuple[str, str], ScoreState] = field(default_factory=dict)
+    profiles: dict[str, tuple[int, Profile]] = field(default_factory=dict)
+    writes: int = 0
+    reads: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def apply_fast(self, lead_id: str, model_id: str, plan: FastPathPlan) -> WriteResult:
+        with self._lock:
+            self.writes += 1
+            current = self.scores.get((lead_id, model_id))
+            if current is None or not plan.applies_to(current):
+                return WriteResult(applied=False, current=_clone(current) if current else None)
+            self.scores[(lead_id, model_id)] = plan.apply(current)
+            return WriteResult(applied=True)
+
+    def load(self, lead_id: str, model_id: str) -> ScoreState | None:
+        with self._lock:
+            self.reads += 1
+            current = self.scores.get((lead_id, model_id))
+            return _clone(current) if current else None
+
+    def save(self, state: ScoreState, expected_version: int) -> WriteResult:
+        with self._lock:
+            self.writes += 1
+            key = (state.lead_id, state.model_id)
+            current = self.scores.get(key)
+            if (current.version if current else 0) != expected_version:
+                return WriteResult(applied=False, current=_clone(current) if current else None)
+            self.scores[key] = _clone(state)
+            return WriteResult(applied=True)
+
+    def claim_alert(
+        self, lead_id: str, model_id: str, alert_id: str, now: int, lease_until: int
+    ) -> ScoreState | None:
+        with self._lock:
+            self.writes += 1
+            current = self.scores.get((lead_id, model_id))
+            pending = current.alert_pending if current else None
+            if (
+                current is None
+                or pending is None
+                or pending.alert_id != alert_id
+                or pending.lease_until > now
+            ):
+                return None
+            claimed = replace(
+                current, version=current.version + 1, alert_pending=replace(pending, lease_until=lease_until)
+            )
+            self.scores[(lead_id, model_id)] = claimed
+            return _clone(claimed)
+
+    def complete_alert(self, lead_id: str, model_id: str, alert_id: str, now: int) -> None:
+        with self._lock:
+            self.writes += 1
+            current = self.scores.get((lead_id, model_id))
+            if current is None or current.alert_pending is None or current.alert_pending.alert_id != alert_id:
+                return
+            self.scores[(lead_id, model_id)] = replace(
+                current,
+                version=current.version + 1,
+                alert_pending=None,
+                alerts_sent=current.alerts_sent + 1,
+                last_alert_at=now,
+            )
+
+    def upsert(self, lead_id: str, email: str, attributes: Mapping[str, Scalar], occurred_at: int) -> None:
+        with self._lock:
+            self.writes += 1
+            at, profile = self.profiles.get(lead_id, (None, Profile(email=email)))
+            present = {key: value for key, value in attributes.items() if value is not None}
+            if at is None or occurred_at >= at:
+                merged, stamp = {**profile.attributes, **present}, occurred_at
+            else:
+                merged, stamp = {**present, **profile.attributes}, at
+            self.profiles[lead_id] = (stamp, Profile(email=profile.email, attributes=merged))
+
+    def get(self, lead_id: str) -> Profile | None:
+        with self._lock:
+            self.reads += 1
+            entry = self.profiles.get(lead_id)
+            return entry[1] if entry else None
+
+
+@dataclass
+class InMemoryPublisher:
+    """Records published alerts; `fail_next` makes the next N publishes fail like an SNS outage."""
+
+    published: list[AlertMessage] = field(default_factory=list)
+    fail_next: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def publish(self, message: AlertMessage) -> str:
+        with self._lock:
+            if self.fail_next > 0:
+                self.fail_next -= 1
+                raise PublishFailed("simulated SNS outage")
+            self.published.append(message)
+            return f"msg-{len(self.published)}"
+
+
+@dataclass
+class InMemoryQueue:
+    sent: list[LeadEvent] = field(default_factory=list)
+    fail_next: int = 0
+
+    def send(self, events: Sequence[LeadEvent]) -> None:
+        from leadscore.errors import QueueUnavailable  # noqa: PLC0415
+
+        if self.fail_next > 0:
+            self.fail_next -= 1
+            raise QueueUnavailable("simulated SQS outage")
+        self.sent.extend(events)

@@ -1,0 +1,62 @@
+"""The ports the services depend on. Implementations: `dynamodb`, `sns`, `sqs` and `memory` (fakes)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from leadscore.core.alerts import AlertMessage
+from leadscore.core.fast_path import FastPathPlan
+from leadscore.core.state import ScoreState
+from leadscore.models.events import LeadEvent, Scalar
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    """`applied`, or the state found instead (None when the lead has no score item yet)."""
+
+    applied: bool
+    current: ScoreState | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    email: str
+    attributes: Mapping[str, Scalar] = field(default_factory=dict)
+
+
+class ScoreStore(Protocol):
+    def apply_fast(self, lead_id: str, model_id: str, plan: FastPathPlan) -> WriteResult:
+        """Apply `plan` in one conditional write; on a failed condition return the current state."""
+
+    def load(self, lead_id: str, model_id: str) -> ScoreState | None:
+        """Strongly consistent read (only used when no fast plan exists)."""
+
+    def save(self, state: ScoreState, expected_version: int) -> WriteResult:
+        """Write `state` if the stored version is still `expected_version` (0: not stored yet)."""
+
+    def claim_alert(
+        self, lead_id: str, model_id: str, alert_id: str, now: int, lease_until: int
+    ) -> ScoreState | None:
+        """Take the lease on the pending alert if it is free; the state after the claim, or None."""
+
+    def complete_alert(self, lead_id: str, model_id: str, alert_id: str, now: int) -> None:
+        """Mark the pending alert as published (clears the outbox, counts the alert)."""
+
+
+class ProfileStore(Protocol):
+    def upsert(self, lead_id: str, email: str, attributes: Mapping[str, Scalar], occurred_at: int) -> None:
+        """Record what the lead told us: newer events overwrite, older ones only fill gaps."""
+
+    def get(self, lead_id: str) -> Profile | None: ...
+
+
+class AlertPublisher(Protocol):
+    def publish(self, message: AlertMessage) -> str:
+        """Publish and return the message id. Raises PublishFailed."""
+
+
+class EventQueue(Protocol):
+    def send(self, events: Sequence[LeadEvent]) -> None:
+        """Put every event on the queue (one message each) or raise QueueUnavailable."""

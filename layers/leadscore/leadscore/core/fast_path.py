@@ -1,0 +1,166 @@
+"""The fast path: an update computed from the event alone, plus the conditions under which it is exact.
+
+Most events change a lead's score by a fixed amount: no threshold is crossed, no cap period rolls over, the
+attributes are the ones we already have. For those, the store applies `FastPathPlan` in one conditional
+write without reading the lead first. When any condition fails, the store hands back the current state
+and the caller falls back to `score_event` (the exact transition).
+
+Invariant (property-tested): `plan.applies_to(state)` implies
+`plan.apply(state) == score_event(facts, model, state, now=plan.now, ...).state`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from decimal import Decimal
+
+from leadscore.core.identity import attributes_digest
+from leadscore.core.rules import ZERO, CompiledModel
+from leadscore.core.scoring import EventFacts, activity_entry, engagement_hits
+from leadscore.core.stages import day_number, period_id
+from leadscore.core.state import SEEN_MAX, CapUse, ScoreState
+
+# Appending must not reach SEEN_MAX, where the exact path would trim instead.
+SEEN_APPEND_LIMIT = SEEN_MAX - 1
+
+
+@dataclass(frozen=True, slots=True)
+class CapCheck:
+    """The capped rule's counter is for `period` and has room for `points` (used <= max_used)."""
+
+    rule_id: str
+    period: str
+    points: Decimal
+    max_used: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class LevelGuard:
+    """The total stays on one side of a level: total < below OR total >= at_or_above."""
+
+    below: Decimal
+    at_or_above: Decimal
+
+    def holds(self, total: Decimal) -> bool:
+        return total < self.below or total >= self.at_or_above
+
+
+@dataclass(frozen=True, slots=True)
+class FastPathPlan:
+    model_version: str
+    fingerprint: str
+    activity_entry: str
+    attributes_digest: str | None  # None: the event carries no attributes
+    attributes_at: int | None  # set with the digest: the stored attributes must not be newer
+    engagement_delta: Decimal
+    total_delta: Decimal
+    points: dict[str, Decimal]  # non-zero points per rule
+    hits: dict[str, int]
+    caps: tuple[CapCheck, ...]
+    guards: tuple[LevelGuard, ...]
+    activity_at: int | None  # occurred_at, when the event is engagement activity
+    now: int
+
+    @property
+    def activity_day(self) -> int | None:
+        return None if self.activity_at is None else day_number(self.activity_at)
+
+    def applies_to(self, state: ScoreState) -> bool:
+        """The conditions the store checks atomically, in Python (for the in-memory store and tests)."""
+        if not state.version or state.model_version != self.model_version or state.alert_pending is not None:
+            return False
+        if self.fingerprint in state.seen or len(state.seen) >= SEEN_APPEND_LIMIT:
+            return False
+        if self.attributes_digest is not None and (
+            state.attributes_digest != self.attributes_digest
+            or (
+                state.attributes_at is not None
+                and self.attributes_at is not None
+                and state.attributes_at > self.attributes_at
+            )
+        ):
+            return False
+        for check in self.caps:
+            use = state.caps.get(check.rule_id)
+            if use is None or use.period != check.period or use.used > check.max_used:
+                return False
+        if not all(guard.holds(state.total) for guard in self.guards):
+            return False
+        return not (
+            self.activity_at is not None
+            and state.last_activity_at is not None
+            and state.last_activity_at > self.activity_at
+        )
+
+    def apply(self, state: ScoreState) -> ScoreState:
+        """The state after the update (what the store's single write produces)."""
+        points = dict(state.points)
+        for rule, value in self.points.items():
+            points[rule] = points.get(rule, ZERO) + value
+        hits = dict(state.hits)
+        for rule, count in self.hits.items():
+            hits[rule] = hits.get(rule, 0) + count
+        caps = {rule: CapUse(use.period, use.used) for rule, use in state.caps.items()}
+        for check in self.caps:
+            caps[check.rule_id].used += check.points
+        return replace(
+            state,
+            version=state.version + 1,
+            engagement=state.engagement + self.engagement_delta,
+            total=state.total + self.total_delta,
+            points=points,
+            hits=hits,
+            caps=caps,
+            attributes=dict(state.attributes),
+            attributes_at=self.attributes_at if self.attributes_digest is not None else state.attributes_at,
+            seen=[*state.seen, self.fingerprint],
+            activity=[*state.activity, self.activity_entry],
+            last_activity_at=self.activity_at if self.activity_at is not None else state.last_activity_at,
+            updated_at=self.now,
+        )
+
+
+def _guards(model: CompiledModel, delta: Decimal) -> tuple[LevelGuard, ...]:
+    """One guard per level the total must not cross: stage thresholds and the re-arm level."""
+    if delta == ZERO:
+        return ()
+    levels = sorted({model.model.thresholds.mql, model.model.thresholds.sql, model.model.rearm_level})
+    up, down = max(delta, ZERO), min(delta, ZERO)
+    # Crossing L means min(t, t+d) < L <= max(t, t+d), i.e. L - up <= t < L - down.
+    return tuple(LevelGuard(below=level - up, at_or_above=level - down) for level in levels)
+
+
+def plan_fast_path(facts: EventFacts, model: CompiledModel, *, now: int) -> FastPathPlan | None:
+    """The blind update for `facts`, or None when no blind update can be exact (or there is nothing to do)."""
+    rules = engagement_hits(facts, model)
+    if not rules and not facts.attributes:
+        return None
+    points: dict[str, Decimal] = {}
+    hits: dict[str, int] = {}
+    caps: list[CapCheck] = []
+    for rule in rules:
+        hits[rule.id] = hits.get(rule.id, 0) + 1
+        if rule.cap is not None and rule.points > ZERO:
+            if rule.points > rule.cap.points:
+                return None
+            period = period_id(facts.occurred_at, rule.cap.per)
+            caps.append(CapCheck(rule.id, period, rule.points, rule.cap.points - rule.points))
+        if rule.points != ZERO:
+            points[rule.id] = points.get(rule.id, ZERO) + rule.points
+    engagement_delta = sum(points.values(), ZERO)
+    total_delta = engagement_delta * model.model.weights.engagement
+    return FastPathPlan(
+        model_version=model.version,
+        fingerprint=facts.fingerprint,
+        activity_entry=activity_entry(facts, rules),
+        attributes_digest=attributes_digest(facts.attributes) if facts.attributes else None,
+        attributes_at=facts.occurred_at if facts.attributes else None,
+        engagement_delta=engagement_delta,
+        total_delta=total_delta,
+        points=points,
+        hits=hits,
+        caps=tuple(caps),
+        guards=_guards(model, total_delta),
+        activity_at=facts.occurred_at if rules else None,
+        now=now,
+    )

@@ -1,0 +1,35 @@
+"""Lead ids and event fingerprints: keyed, short, stable hashes (no email address ever leaves this module)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from collections.abc import Mapping
+
+from leadscore.models.events import Scalar
+
+
+def _b32(digest: bytes, length: int) -> str:
+    return base64.b32encode(digest).decode("ascii").rstrip("=").lower()[:length]
+
+
+def lead_id_for(normalised_email: str, pepper: bytes) -> str:
+    """The lead's key: HMAC-SHA256(pepper, email), 128 bits in base32 (26 chars).
+
+    Keyed, so a leaked table cannot be joined against a list of addresses without the pepper.
+    """
+    digest = hmac.new(pepper, normalised_email.encode("utf-8"), hashlib.sha256).digest()[:16]
+    return _b32(digest, 26)
+
+
+def event_fingerprint(source: str, event_id: str) -> str:
+    """40-bit fingerprint of the provider's event id; only ever compared within one lead's recent events."""
+    digest = hashlib.blake2b(f"{source}\x1f{event_id}".encode(), digest_size=5).digest()
+    return _b32(digest, 8)
+
+
+def attributes_digest(attributes: Mapping[str, Scalar]) -> str:
+    """Order-independent digest of what a lead told us in one event (detects 'nothing changed')."""
+    canonical = "\x1e".join(f"{key}\x1f{attributes[key]!r}" for key in sorted(attributes))
+    return _b32(hashlib.blake2b(canonical.encode(), digest_size=5).digest(), 8)

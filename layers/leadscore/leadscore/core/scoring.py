@@ -1,0 +1,289 @@
+"""score_event: the exact transition of one lead's score under one model for one event.
+
+Pure and deterministic: the same event, model, state and clock always give the same result, and the input
+state is never mutated (callers retry with it on write conflicts).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from leadscore.core.identity import attributes_digest, event_fingerprint
+from leadscore.core.rules import ZERO, CompiledEngagementRule, CompiledModel, as_number
+from leadscore.core.stages import day_code, period_id, stage_for
+from leadscore.core.state import (
+    SEEN_KEEP,
+    SEEN_MAX,
+    STAGE_ORDER,
+    Activity,
+    CapUse,
+    PendingAlert,
+    ScoreState,
+    Stage,
+)
+from leadscore.models.events import LeadEvent, Scalar
+
+EMAIL_DOMAIN = "email_domain"
+
+
+@dataclass(frozen=True, slots=True)
+class EventFacts:
+    """What the core needs from a LeadEvent, flattened once (no pydantic in the hot loop)."""
+
+    source: str
+    event_id: str
+    type: str
+    occurred_at: int
+    attributes: Mapping[str, Scalar]
+    properties: Mapping[str, Scalar]
+    email_domain: str
+
+    @property
+    def fingerprint(self) -> str:
+        return event_fingerprint(self.source, self.event_id)
+
+
+def facts_from_event(event: LeadEvent) -> EventFacts:
+    return EventFacts(
+        source=event.source,
+        event_id=event.event_id,
+        type=event.type.value,
+        occurred_at=int(event.occurred_at.timestamp()),
+        attributes=event.attributes,
+        properties=event.properties,
+        email_domain=event.email_domain,
+    )
+
+
+class Outcome(StrEnum):
+    APPLIED = "applied"  # the event changed the score state
+    DUPLICATE = "duplicate"  # already applied earlier: nothing changes
+    NO_OP = "no_op"  # matched no rule and told us nothing new: nothing to store
+
+
+@dataclass(frozen=True, slots=True)
+class RuleHit:
+    """A rule that matched this event and the points it actually gave (0 when capped or worth 0)."""
+
+    rule_id: str
+    points: Decimal
+    capped: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreResult:
+    state: ScoreState
+    outcome: Outcome
+    hits: tuple[RuleHit, ...] = ()
+    attributes_changed: bool = False
+    stage_before: Stage = Stage.LEAD
+    new_alert: PendingAlert | None = None
+    rearmed: bool = False
+
+    @property
+    def stage_changed(self) -> bool:
+        return self.state.stage is not self.stage_before
+
+
+def new_state(lead_id: str, model: CompiledModel) -> ScoreState:
+    """The state of a lead the model has never scored."""
+    return ScoreState(lead_id=lead_id, model_id=model.id, model_version=model.version)
+
+
+def fit_attributes(facts: EventFacts, model: CompiledModel) -> dict[str, str | Decimal]:
+    """The event's attributes that the model's fit rules look at, normalised for storage and comparison."""
+    values: dict[str, str | Decimal] = {}
+    for name in model.fit_fields:
+        raw: object = facts.email_domain if name == EMAIL_DOMAIN else facts.attributes.get(name)
+        if raw is None or isinstance(raw, bool):
+            continue
+        number = as_number(raw) if isinstance(raw, int | float) else None
+        text = str(raw).strip()
+        if number is not None:
+            values[name] = number
+        elif text:
+            values[name] = text[:128]
+    return values
+
+
+def score_fit(attributes: Mapping[str, str | Decimal], model: CompiledModel) -> dict[str, Decimal]:
+    """Points from every fit rule that holds for `attributes` (rule id -> points, non-zero only)."""
+    return {
+        rule.id: rule.points for rule in model.fit_rules if rule.points != ZERO and rule.applies(attributes)
+    }
+
+
+def engagement_hits(facts: EventFacts, model: CompiledModel) -> tuple[CompiledEngagementRule, ...]:
+    rules = model.engagement_by_type.get(facts.type, ())
+    return tuple(rule for rule in rules if rule.applies(facts.properties))
+
+
+def activity_label(facts: EventFacts, rules: tuple[CompiledEngagementRule, ...]) -> str:
+    """What to call this event in 'recent activity': its best rule, or its type."""
+    if not rules:
+        return facts.type
+    return max(rules, key=lambda rule: (rule.points, rule.id)).id
+
+
+def activity_entry(facts: EventFacts, rules: tuple[CompiledEngagementRule, ...]) -> str:
+    return Activity(day_code(facts.occurred_at), activity_label(facts, rules)).encode()
+
+
+def _copy(state: ScoreState) -> ScoreState:
+    return replace(
+        state,
+        points=dict(state.points),
+        hits=dict(state.hits),
+        attributes=dict(state.attributes),
+        seen=list(state.seen),
+        activity=list(state.activity),
+        caps={rule: CapUse(use.period, use.used) for rule, use in state.caps.items()},
+    )
+
+
+def _award(rule: CompiledEngagementRule, occurred_at: int, state: ScoreState) -> RuleHit:
+    """Points `rule` gives now, honouring its cap for the event's period (updates state.caps)."""
+    if rule.cap is None or rule.points <= ZERO:
+        return RuleHit(rule.id, rule.points)
+    period = period_id(occurred_at, rule.cap.per)
+    use = state.caps.get(rule.id)
+    if use is not None and use.period > period:
+        # A late event from a period we no longer track: award up to the cap, keep today's counter.
+        points = min(rule.points, rule.cap.points)
+        return RuleHit(rule.id, points, capped=points < rule.points)
+    used = use.used if use is not None and use.period == period else ZERO
+    points = max(ZERO, min(rule.points, rule.cap.points - used))
+    state.caps[rule.id] = CapUse(period, used + points)
+    return RuleHit(rule.id, points, capped=points < rule.points)
+
+
+def _merge_attributes(facts: EventFacts, model: CompiledModel, state: ScoreState) -> bool:
+    """Apply what the lead told us (newest wins; older events fill gaps). True if fit attributes changed."""
+    incoming = fit_attributes(facts, model)
+    before = dict(state.attributes)
+    if state.attributes_at is None or facts.occurred_at >= state.attributes_at:
+        state.attributes.update(incoming)
+        state.attributes_at = facts.occurred_at
+        state.attributes_digest = attributes_digest(facts.attributes)
+    else:
+        for name, value in incoming.items():
+            state.attributes.setdefault(name, value)
+    return state.attributes != before
+
+
+def score_event(
+    facts: EventFacts,
+    model: CompiledModel,
+    state: ScoreState,
+    *,
+    now: int,
+    alert_lease_seconds: int,
+) -> ScoreResult:
+    """Apply one event to a lead's score under one model.
+
+    Returns the new state (a copy), what the event contributed, the stage move, and a new pending alert
+    when the lead reaches the sales threshold while armed and not suppressed. A duplicate (fingerprint
+    already remembered) changes nothing; an event that matches no rule and carries no attributes is a
+    no-op (decided from the event alone, so callers can skip all I/O for it).
+    """
+    rules = engagement_hits(facts, model)
+    if not rules and not facts.attributes:
+        return ScoreResult(state=state, outcome=Outcome.NO_OP, stage_before=state.stage)
+    fingerprint = facts.fingerprint
+    if fingerprint in state.seen:
+        return ScoreResult(state=state, outcome=Outcome.DUPLICATE, stage_before=state.stage)
+
+    new = _copy(state)
+    attributes_changed = False
+    profile_changed = False
+    if facts.attributes or not state.version:  # a new lead always records its email domain
+        attributes_changed = _merge_attributes(facts, model, new)
+        profile_changed = new.attributes_digest != state.attributes_digest
+    model_changed = new.model_version != model.version
+
+    if attributes_changed or model_changed or not state.version:
+        fit_points = score_fit(new.attributes, model)
+        fit_ids = {rule.id for rule in model.fit_rules}
+        new.points = {rule: points for rule, points in new.points.items() if rule not in fit_ids}
+        new.points.update(fit_points)
+        new.fit = sum(fit_points.values(), ZERO)
+    if model_changed:
+        known = {rule.id for rules_of_type in model.engagement_by_type.values() for rule in rules_of_type}
+        new.caps = {rule: use for rule, use in new.caps.items() if rule in known}
+        new.model_version = model.version
+
+    hits = tuple(_award(rule, facts.occurred_at, new) for rule in rules)
+    for hit in hits:
+        new.hits[hit.rule_id] = new.hits.get(hit.rule_id, 0) + 1
+        if hit.points != ZERO:
+            new.points[hit.rule_id] = new.points.get(hit.rule_id, ZERO) + hit.points
+            new.engagement += hit.points
+    if rules and (new.last_activity_at is None or facts.occurred_at > new.last_activity_at):
+        new.last_activity_at = facts.occurred_at
+
+    weights = model.model.weights
+    new.total = new.fit * weights.fit + new.engagement * weights.engagement
+    _move_stage(new, model, now)
+    rearmed, alert = _update_alert(new, model, fingerprint, now, alert_lease_seconds)
+
+    new.seen.append(fingerprint)
+    new.activity.append(activity_entry(facts, rules))
+    if len(new.seen) >= SEEN_MAX:
+        new.seen = new.seen[-SEEN_KEEP:]
+        new.activity = new.activity[-SEEN_KEEP:]
+    new.version = state.version + 1
+    new.created_at = state.created_at or now
+    new.updated_at = now
+    return ScoreResult(
+        state=new,
+        outcome=Outcome.APPLIED,
+        hits=hits,
+        attributes_changed=attributes_changed or profile_changed,
+        stage_before=state.stage,
+        new_alert=alert,
+        rearmed=rearmed,
+    )
+
+
+def _move_stage(state: ScoreState, model: CompiledModel, now: int) -> None:
+    stage = stage_for(state.total, model.model)
+    if stage is state.stage:
+        return
+    if STAGE_ORDER[stage] < STAGE_ORDER[state.stage]:
+        state.recycled_at = now
+    state.stage = stage
+    state.stage_changed_at = now
+
+
+def _update_alert(
+    state: ScoreState, model: CompiledModel, fingerprint: str, now: int, lease_seconds: int
+) -> tuple[bool, PendingAlert | None]:
+    """Re-arm below sql - margin; raise one pending alert at or above sql while armed."""
+    rearmed = False
+    if not state.alert_armed and state.total < model.model.rearm_level:
+        state.alert_armed = True
+        rearmed = True
+    if (
+        state.alert_armed
+        and not state.suppressed
+        and state.alert_pending is None
+        and state.total >= model.model.thresholds.sql
+    ):
+        state.alert_pending = PendingAlert(
+            alert_id=f"{state.lead_id[:10]}-{state.model_id}-{state.alerts_sent + 1}-{fingerprint}",
+            created_at=now,
+            lease_until=now + lease_seconds,
+            total=state.total,
+            stage=state.stage,
+        )
+        state.alert_armed = False
+        return rearmed, state.alert_pending
+    return rearmed, None
+
+
+def utc_now() -> int:
+    return int(datetime.now(UTC).timestamp())

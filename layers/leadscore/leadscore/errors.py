@@ -1,0 +1,38 @@
+"""Domain errors. Adapters translate provider errors into these; handlers map them to responses."""
+
+from __future__ import annotations
+
+
+class LeadscoreError(Exception):
+    """Base class for everything leadscore raises on purpose."""
+
+
+class StoreUnavailable(LeadscoreError):
+    """DynamoDB could not be reached or throttled us past the retries (retryable)."""
+
+
+class QueueUnavailable(LeadscoreError):
+    """Events could not be put on the queue (retryable: the webhook answers 503 so the sender retries)."""
+
+
+class PublishFailed(LeadscoreError):
+    """The sales alert could not be published (retryable: the pending alert stays in the outbox)."""
+
+
+class AlertInFlight(LeadscoreError):
+    """Another invocation holds the lease on this lead's pending alert (retryable, resolves by itself)."""
+
+
+class ContentionError(LeadscoreError):
+    """Too many concurrent writers on one lead for the retry budget (retryable)."""
+
+
+class WebhookRejected(LeadscoreError):
+    """A webhook request we refuse; `status` and `code` say how (always a 4xx)."""
+
+    def __init__(self, status: int, code: str, message: str, details: list[dict[str, object]] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details or []

@@ -1,0 +1,1 @@
+"""Pydantic models: the canonical event, scoring models, settings."""

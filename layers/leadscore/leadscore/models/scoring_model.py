@@ -1,0 +1,183 @@
+"""ScoringModel: a versioned, validated scoring document (fit rules, engagement rules, weights, stages).
+
+Users keep models as YAML files (scoring/*.yaml); `leadscore.models.model_files` loads them.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Self
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from leadscore.models.events import EventType
+
+RuleId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
+FieldName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+Points = Annotated[Decimal, Field(ge=-1000, le=1000, decimal_places=2)]
+Literal = str | Decimal
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+_OPERATORS = ("equals", "one_of", "contains", "matches", "between", "exists")
+
+
+class Condition(_Strict):
+    """One test on one field. Text compares case-insensitively; exactly one operator per condition."""
+
+    field: FieldName
+    equals: Literal | None = None
+    one_of: list[Literal] | None = Field(default=None, min_length=1)
+    contains: list[str] | None = Field(default=None, min_length=1, description="Any of these substrings.")
+    matches: str | None = Field(default=None, description="Regular expression, searched case-insensitively.")
+    between: tuple[Decimal | None, Decimal | None] | None = Field(
+        default=None, description="Inclusive numeric range; null for an open end."
+    )
+    exists: bool | None = None
+    negate: bool = False
+
+    @field_validator("contains", mode="before")
+    @classmethod
+    def _one_string_is_a_list(cls, value: object) -> object:
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("matches")
+    @classmethod
+    def _compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"invalid regular expression: {exc}") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _exactly_one_operator(self) -> Self:
+        given = [name for name in _OPERATORS if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                f"give exactly one of {', '.join(_OPERATORS)} (got {', '.join(given) or 'none'})"
+            )
+        if self.between is not None:
+            low, high = self.between
+            if low is None and high is None:
+                raise ValueError("between needs at least one bound")
+            if low is not None and high is not None and low > high:
+                raise ValueError(f"between: lower bound {low} is above upper bound {high}")
+        return self
+
+
+class Period(StrEnum):
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+
+
+class Cap(_Strict):
+    """At most `points` from one rule per calendar period (UTC)."""
+
+    points: Annotated[Decimal, Field(gt=0, le=10000)]
+    per: Period
+
+
+class FitRule(_Strict):
+    """Points for who the lead is: all conditions (on lead attributes) must hold."""
+
+    id: RuleId
+    description: str = ""
+    when: list[Condition] = Field(min_length=1)
+    points: Points
+
+
+class EngagementRule(_Strict):
+    """Points for what the lead did: the event type matches and all conditions (on event properties) hold."""
+
+    id: RuleId
+    description: str = ""
+    event: list[EventType] = Field(min_length=1)
+    when: list[Condition] = Field(default_factory=list)
+    points: Points
+    cap: Cap | None = None
+
+    @field_validator("event", mode="before")
+    @classmethod
+    def _one_type_is_a_list(cls, value: object) -> object:
+        return [value] if isinstance(value, str) else value
+
+
+class Weights(_Strict):
+    fit: Annotated[Decimal, Field(ge=0, le=10, decimal_places=2)] = Decimal(1)
+    engagement: Annotated[Decimal, Field(ge=0, le=10, decimal_places=2)] = Decimal(1)
+
+
+class Thresholds(_Strict):
+    """Total score at which a lead enters each stage. `sql` is the sales threshold."""
+
+    mql: Decimal
+    sql: Decimal
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.mql >= self.sql:
+            raise ValueError(f"mql ({self.mql}) must be below sql ({self.sql})")
+        return self
+
+
+class Band(_Strict):
+    name: Annotated[str, Field(min_length=1, max_length=8)]
+    min: Decimal | None = Field(default=None, description="Lowest score in the band; null for the last band.")
+
+
+class Bands(_Strict):
+    """A grid: the fit band (letter) and the engagement band (digit) make e.g. 'A1'."""
+
+    fit: list[Band] = Field(min_length=1)
+    engagement: list[Band] = Field(min_length=1)
+
+    @field_validator("fit", "engagement")
+    @classmethod
+    def _descending_with_catch_all(cls, bands: list[Band]) -> list[Band]:
+        *bounded, last = bands
+        if last.min is not None:
+            raise ValueError(f"the last band ({last.name}) must have no min: it catches every lower score")
+        mins = [band.min for band in bounded if band.min is not None]
+        if len(mins) != len(bounded):
+            raise ValueError("only the last band may omit min")
+        if mins != sorted(mins, reverse=True) or len(set(mins)) != len(mins):
+            raise ValueError("bands must be listed from the highest min to the lowest, without repeats")
+        return bands
+
+
+class ScoringModel(_Strict):
+    """A complete scoring model. `version` changes whenever the rules change (stored with every score)."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,31}$")]
+    version: Annotated[str, Field(min_length=1, max_length=32)]
+    name: str
+    description: str = ""
+    weights: Weights = Weights()
+    thresholds: Thresholds
+    rearm_margin: Annotated[Decimal, Field(ge=0)] = Field(
+        description="After an alert, the total must fall below sql - rearm_margin before another alert."
+    )
+    bands: Bands
+    fit_rules: list[FitRule] = Field(default_factory=list)
+    engagement_rules: list[EngagementRule] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique_rule_ids(self) -> Self:
+        seen: set[str] = set()
+        for rule_id in [rule.id for rule in self.fit_rules] + [rule.id for rule in self.engagement_rules]:
+            if rule_id in seen:
+                raise ValueError(f"rule id '{rule_id}' is used twice; rule ids must be unique in a model")
+            seen.add(rule_id)
+        return self
+
+    @property
+    def rearm_level(self) -> Decimal:
+        return self.thresholds.sql - self.rearm_margin

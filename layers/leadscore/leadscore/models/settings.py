@@ -1,0 +1,39 @@
+"""Function settings: environment variables parsed once, at the edge, into typed models."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Self
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Settings(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Self:
+        return cls.model_validate(dict(environ))
+
+
+class IngestSettings(_Settings):
+    queue_url: str = Field(alias="LEAD_EVENTS_QUEUE_URL")
+    idempotency_table: str = Field(alias="IDEMPOTENCY_TABLE_NAME")
+    forms_webhook_secret_id: str = Field(alias="FORMS_WEBHOOK_SECRET_ID")
+    signature_tolerance_seconds: Annotated[int, Field(ge=30, le=3600)] = Field(
+        300, alias="SIGNATURE_TOLERANCE_SECONDS"
+    )
+    max_body_bytes: Annotated[int, Field(ge=1024, le=10 * 1024 * 1024)] = Field(
+        262_144, alias="MAX_BODY_BYTES"
+    )
+    # Provider retries arrive within days (SendGrid retries for 72 hours); remember accepted ids that long.
+    idempotency_seconds: int = Field(3 * 24 * 3600, alias="IDEMPOTENCY_SECONDS")
+
+
+class ScorerSettings(_Settings):
+    table_name: str = Field(alias="LEADS_TABLE_NAME")
+    topic_arn: str = Field(alias="SALES_ALERTS_TOPIC_ARN")
+    pepper_secret_id: str = Field(alias="LEAD_ID_PEPPER_SECRET_ID")
+    models_dir: Path = Field(alias="SCORING_MODELS_DIR")
+    alert_lease_seconds: Annotated[int, Field(ge=1, le=900)] = Field(60, alias="ALERT_LEASE_SECONDS")

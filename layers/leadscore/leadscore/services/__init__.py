@@ -1,0 +1,1 @@
+"""Use cases: ingest a webhook, score an event. They talk to ports, never to boto3."""

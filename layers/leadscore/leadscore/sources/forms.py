@@ -1,0 +1,134 @@
+"""The generic signed JSON form webhook (`POST /webhooks/forms`), for sites that post their own forms.
+
+Signature: `X-Leadscore-Signature: v1=<hex HMAC-SHA256(key, "<timestamp>." + raw body)>` with
+`X-Leadscore-Timestamp: <unix seconds>`; several `v1=` values may be comma-separated.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl, ValidationError
+
+from leadscore.errors import WebhookRejected
+from leadscore.models.events import EventType, LeadEvent, NormalisedEmail, Scalar
+from leadscore.sources.base import VerifyContext, WebhookRequest, WebhookSource
+from leadscore.sources.signing import check_timestamp, hmac_sha256_hex, matches_any
+
+SIGNATURE_HEADER = "x-leadscore-signature"
+TIMESTAMP_HEADER = "x-leadscore-timestamp"
+SCHEME = "v1"
+
+Text = Annotated[str, Field(min_length=1, max_length=256)]
+ExtraValue = Annotated[str, Field(max_length=1024)] | int | float | bool | None
+
+
+class FormSubmission(BaseModel):
+    """One form submission. Only `submission_id`, `form_id` and `email` are required."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    submission_id: Annotated[str, Field(min_length=1, max_length=128)]
+    form_id: Annotated[str, Field(min_length=1, max_length=128)]
+    email: NormalisedEmail
+    submitted_at: AwareDatetime | None = None
+    page_url: HttpUrl | None = None
+    first_name: Text | None = None
+    last_name: Text | None = None
+    company: Text | None = None
+    job_title: Text | None = None
+    company_size: Annotated[int, Field(ge=1, le=10_000_000)] | None = None
+    industry: Text | None = None
+    country: Annotated[str, Field(min_length=2, max_length=64)] | None = None
+    annual_revenue: Annotated[float, Field(ge=0)] | None = None
+    phone: Annotated[str, Field(max_length=64)] | None = None
+    fields: Annotated[dict[Annotated[str, Field(max_length=64)], ExtraValue], Field(max_length=50)] = Field(
+        default_factory=dict, description="Anything else the form asked; kept as event properties."
+    )
+
+
+_ATTRIBUTES = (
+    "first_name",
+    "last_name",
+    "company",
+    "job_title",
+    "company_size",
+    "industry",
+    "country",
+    "annual_revenue",
+    "phone",
+)
+
+
+def verify(request: WebhookRequest, context: VerifyContext) -> None:
+    header = request.header(SIGNATURE_HEADER)
+    if not header:
+        raise WebhookRejected(401, "missing_signature", f"The {SIGNATURE_HEADER} header is missing.")
+    stamp = check_timestamp(request.header(TIMESTAMP_HEADER), context.now, context.tolerance_seconds)
+    presented = [
+        value.strip().removeprefix(f"{SCHEME}=")
+        for value in header.split(",")
+        if value.strip().startswith(f"{SCHEME}=")
+    ]
+    if not presented:
+        raise WebhookRejected(401, "invalid_signature", f"No '{SCHEME}=' signature in {SIGNATURE_HEADER}.")
+    signed = f"{stamp}.".encode() + request.body
+    expected = [hmac_sha256_hex(key, signed) for key in context.keys]
+    if not matches_any(expected, presented):
+        raise WebhookRejected(401, "invalid_signature", "The signature does not match the body.")
+
+
+def parse_json(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise WebhookRejected(400, "malformed_json", f"The body is not valid JSON: {exc}") from None
+
+
+def validation_details(exc: ValidationError) -> list[dict[str, object]]:
+    """Field-level problems, without echoing submitted values (they may be personal data)."""
+    return [
+        {"field": ".".join(str(part) for part in error["loc"]) or "(body)", "problem": error["msg"]}
+        for error in exc.errors(include_input=False, include_url=False)
+    ]
+
+
+def normalise(body: bytes, received_at: datetime) -> list[LeadEvent]:
+    document = parse_json(body)
+    if not isinstance(document, dict):
+        raise WebhookRejected(422, "invalid_submission", "The body must be a JSON object.")
+    try:
+        submission = FormSubmission.model_validate(document)
+    except ValidationError as exc:
+        fields = {str(error["loc"][0]) for error in exc.errors() if error["loc"]}
+        code = "invalid_email" if "email" in fields else "invalid_submission"
+        raise WebhookRejected(422, code, "The form submission is invalid.", validation_details(exc)) from None
+    attributes: dict[str, Scalar] = {
+        name: getattr(submission, name) for name in _ATTRIBUTES if getattr(submission, name) is not None
+    }
+    properties: dict[str, Scalar] = {**submission.fields, "form_id": submission.form_id}
+    if submission.page_url is not None:
+        properties["page_url"] = str(submission.page_url)
+    return [
+        LeadEvent(
+            event_id=submission.submission_id,
+            source=SOURCE.name,
+            type=EventType.FORM_SUBMITTED,
+            occurred_at=submission.submitted_at or received_at,
+            received_at=received_at,
+            email=submission.email,
+            attributes=attributes,
+            properties=properties,
+        )
+    ]
+
+
+SOURCE = WebhookSource(
+    name="forms",
+    secret_setting="forms_webhook_secret_id",  # noqa: S106 - the name of a setting, not a secret
+    verify=verify,
+    normalise=normalise,
+    content_types=("application/json",),
+)
