@@ -7,14 +7,19 @@ import os
 from functools import lru_cache
 from typing import Any
 
-import boto3
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
-from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyPersistenceLayerError,
+)
+from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from leadscore import clock
+from leadscore.adapters.clients import client
 from leadscore.adapters.idempotent_queue import IdempotentQueue
 from leadscore.adapters.secrets import signing_keys
 from leadscore.adapters.sqs import SqsEventQueue
@@ -29,9 +34,9 @@ app = APIGatewayHttpResolver(enable_validation=True)
 
 @lru_cache(maxsize=4)
 def build_service(settings: IngestSettings) -> IngestService:
-    queue = SqsEventQueue(boto3.client("sqs"), settings.queue_url)
+    queue = SqsEventQueue(client("sqs"), settings.queue_url)
     persistence = DynamoDBPersistenceLayer(
-        table_name=settings.idempotency_table, boto3_client=boto3.client("dynamodb")
+        table_name=settings.idempotency_table, boto3_client=client("dynamodb")
     )
 
     def keys_for(source: WebhookSource) -> list[bytes]:
@@ -91,9 +96,10 @@ def in_progress(_: IdempotencyAlreadyInProgressError) -> Response[Any]:
     )
 
 
-@app.exception_handler(QueueUnavailable)
-def queue_unavailable(exc: QueueUnavailable) -> Response[Any]:
-    logger.error("queue unavailable", extra={"reason": str(exc)})
+@app.exception_handler([QueueUnavailable, IdempotencyPersistenceLayerError, GetParameterError])
+def dependency_unavailable(exc: Exception) -> Response[Any]:
+    # Our side is down, not the sender's input: 503 tells the sender to retry, and nothing was queued.
+    logger.error("dependency unavailable", extra={"reason": type(exc).__name__})
     return _json(503, {"error": "unavailable", "message": "Try again shortly."}, headers={"Retry-After": "5"})
 
 
@@ -102,7 +108,7 @@ def not_found(_: Exception) -> Response[Any]:
     return _json(404, {"error": "not_found", "message": "No such route."})
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -7,13 +7,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import boto3
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError
+
 from leadscore import clock
+from leadscore.adapters.clients import client
 from leadscore.adapters.dynamodb import DynamoLeadStore
 from leadscore.adapters.secrets import pepper
 from leadscore.adapters.sns import SnsAlertPublisher
@@ -24,9 +26,6 @@ from leadscore.models.model_files import load_models
 from leadscore.models.settings import ScorerSettings
 from leadscore.observability import logger, metrics, tracer
 from leadscore.services.scoring import ScoringService
-from pydantic import ValidationError
-
-processor = BatchProcessor(event_type=EventType.SQS)
 
 
 class UnreadableEvent(LeadscoreError):
@@ -40,11 +39,11 @@ def load_compiled_models(models_dir: Path) -> tuple[CompiledModel, ...]:
 
 @lru_cache(maxsize=2)
 def build_service(settings: ScorerSettings) -> ScoringService:
-    store = DynamoLeadStore(boto3.client("dynamodb"), settings.table_name)
+    store = DynamoLeadStore(client("dynamodb"), settings.table_name)
     return ScoringService(
         scores=store,
         profiles=store,
-        publisher=SnsAlertPublisher(boto3.client("sns"), settings.topic_arn),
+        publisher=SnsAlertPublisher(client("sns"), settings.topic_arn),
         models=load_compiled_models(settings.models_dir),
         pepper=pepper(settings.pepper_secret_id),
         clock=clock.now_epoch,
@@ -72,10 +71,13 @@ def score_record(record: SQSRecord) -> None:
             logger.info("sales alert published", extra={"alert_id": outcome.alert_published})
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics(capture_cold_start_metric=True)
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    # A processor per invocation: it holds the batch's results, and the local runner and tests may invoke
+    # this handler from several threads at once.
+    processor = BatchProcessor(event_type=EventType.SQS)
     return process_partial_response(
         event=event, record_handler=score_record, processor=processor, context=context
     )

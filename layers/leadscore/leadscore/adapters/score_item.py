@@ -72,7 +72,7 @@ def to_item_values(state: ScoreState) -> dict[str, Any]:
         "a_at": state.attributes_at,
         "pdg": state.attributes_digest,
         "seen": state.seen,
-        "act": state.activity,
+        "l": state.rule_days,
         "c": {rule: {"p": use.period, "u": use.used} for rule, use in state.caps.items()},
         "active_at": state.last_activity_at,
         "armed": state.alert_armed,
@@ -123,7 +123,7 @@ def from_item(item: dict[str, Any]) -> ScoreState:
         attributes_at=_int(data.get("a_at")),
         attributes_digest=data.get("pdg"),
         seen=list(data.get("seen", [])),
-        activity=list(data.get("act", [])),
+        rule_days={rule: int(day) for rule, day in data.get("l", {}).items()},
         caps={rule: CapUse(str(use["p"]), Decimal(use["u"])) for rule, use in data.get("c", {}).items()},
         last_activity_at=_int(data.get("active_at")),
         alert_armed=bool(data.get("armed", True)),
@@ -198,7 +198,6 @@ def fast_update(plan: FastPathPlan, model_id: str, lead_id: str) -> dict[str, An
     x.sets += [
         f"{n('v')} = {n('v')} + {one}",
         f"{n('seen')} = list_append({n('seen')}, {x.value([plan.fingerprint])})",
-        f"{n('act')} = list_append({n('act')}, {x.value([plan.activity_entry])})",
         f"{n('updated_at')} = {x.value(plan.now)}",
     ]
     x.conditions += [
@@ -214,8 +213,11 @@ def fast_update(plan: FastPathPlan, model_id: str, lead_id: str) -> dict[str, An
         x.sets.append(f"{n('total')} = {n('total')} + {x.value(plan.total_delta)}")
     for rule, points in plan.points.items():
         x.adds.append(f"{n('b')}.{x.name(rule)} {x.value(points)}")
+    day = x.value(plan.day) if plan.hits else ""
     for rule, count in plan.hits.items():
-        x.adds.append(f"{n('n')}.{x.name(rule)} {x.value(count)}")
+        key = x.name(rule)
+        x.adds.append(f"{n('n')}.{key} {x.value(count)}")
+        x.sets.append(f"{n('l')}.{key} = {day}")
     for check in plan.caps:
         cap = f"{n('c')}.{x.name(check.rule_id)}"
         x.adds.append(f"{cap}.{n('u')} {x.value(check.points)}")

@@ -81,10 +81,15 @@ def compose_alert(
         f"  {points:+}  {model.descriptions.get(rule, rule)}".replace("+-", "-") for points, rule in reasons
     ]
     lines += ["", "Recent activity"]
-    for entry in state.recent()[:RECENT_EVENTS]:
-        day = datetime.strptime(entry.day, "%y%m%d").replace(tzinfo=UTC).strftime("%a %d %b %Y")
-        label = model.descriptions.get(entry.label, entry.label.replace("_", " "))
-        lines.append(f"  {day}  {label}")
+    for activity in state.recent()[:RECENT_EVENTS]:
+        day = (
+            datetime.strptime(f"{activity.last_day:06d}", "%y%m%d")
+            .replace(tzinfo=UTC)
+            .strftime("%a %d %b %Y")
+        )
+        label = model.descriptions.get(activity.rule_id, activity.rule_id.replace("_", " "))
+        times = f" ({activity.count} times)" if activity.count > 1 else ""
+        lines.append(f"  {day}  {label}{times}")
     lines += ["", f"Model {model.id} v{model.version} · alert {pending.alert_id}"]
     return AlertMessage(
         alert_id=pending.alert_id,

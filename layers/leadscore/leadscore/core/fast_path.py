@@ -16,8 +16,8 @@ from decimal import Decimal
 
 from leadscore.core.identity import attributes_digest
 from leadscore.core.rules import ZERO, CompiledModel
-from leadscore.core.scoring import EventFacts, activity_entry, engagement_hits
-from leadscore.core.stages import day_number, period_id
+from leadscore.core.scoring import EventFacts, engagement_hits
+from leadscore.core.stages import day_code, day_number, period_id
 from leadscore.core.state import SEEN_MAX, CapUse, ScoreState
 
 # Appending must not reach SEEN_MAX, where the exact path would trim instead.
@@ -49,13 +49,13 @@ class LevelGuard:
 class FastPathPlan:
     model_version: str
     fingerprint: str
-    activity_entry: str
     attributes_digest: str | None  # None: the event carries no attributes
     attributes_at: int | None  # set with the digest: the stored attributes must not be newer
     engagement_delta: Decimal
     total_delta: Decimal
     points: dict[str, Decimal]  # non-zero points per rule
     hits: dict[str, int]
+    day: int  # yymmdd of the event: each matched rule's last day (monotone: out-of-order events go exact)
     caps: tuple[CapCheck, ...]
     guards: tuple[LevelGuard, ...]
     activity_at: int | None  # occurred_at, when the event is engagement activity
@@ -98,8 +98,10 @@ class FastPathPlan:
         for rule, value in self.points.items():
             points[rule] = points.get(rule, ZERO) + value
         hits = dict(state.hits)
+        rule_days = dict(state.rule_days)
         for rule, count in self.hits.items():
             hits[rule] = hits.get(rule, 0) + count
+            rule_days[rule] = self.day
         caps = {rule: CapUse(use.period, use.used) for rule, use in state.caps.items()}
         for check in self.caps:
             caps[check.rule_id].used += check.points
@@ -114,7 +116,7 @@ class FastPathPlan:
             attributes=dict(state.attributes),
             attributes_at=self.attributes_at if self.attributes_digest is not None else state.attributes_at,
             seen=[*state.seen, self.fingerprint],
-            activity=[*state.activity, self.activity_entry],
+            rule_days=rule_days,
             last_activity_at=self.activity_at if self.activity_at is not None else state.last_activity_at,
             updated_at=self.now,
         )
@@ -152,13 +154,13 @@ def plan_fast_path(facts: EventFacts, model: CompiledModel, *, now: int) -> Fast
     return FastPathPlan(
         model_version=model.version,
         fingerprint=facts.fingerprint,
-        activity_entry=activity_entry(facts, rules),
         attributes_digest=attributes_digest(facts.attributes) if facts.attributes else None,
         attributes_at=facts.occurred_at if facts.attributes else None,
         engagement_delta=engagement_delta,
         total_delta=total_delta,
         points=points,
         hits=hits,
+        day=day_code(facts.occurred_at),
         caps=tuple(caps),
         guards=_guards(model, total_delta),
         activity_at=facts.occurred_at if rules else None,

@@ -24,9 +24,12 @@ def lead_id_for(normalised_email: str, pepper: bytes) -> str:
 
 
 def event_fingerprint(source: str, event_id: str) -> str:
-    """40-bit fingerprint of the provider's event id; only ever compared within one lead's recent events."""
-    digest = hashlib.blake2b(f"{source}\x1f{event_id}".encode(), digest_size=5).digest()
-    return _b32(digest, 8)
+    """30-bit fingerprint of the provider's event id, compared only within one lead's last 24 events.
+
+    A false match needs two of one lead's recent events to collide: about 24 / 2**30 per event.
+    """
+    digest = hashlib.blake2b(f"{source}\x1f{event_id}".encode(), digest_size=4).digest()
+    return _b32(digest, 6)
 
 
 def attributes_digest(attributes: Mapping[str, Scalar]) -> str:

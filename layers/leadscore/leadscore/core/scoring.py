@@ -19,7 +19,6 @@ from leadscore.core.state import (
     SEEN_KEEP,
     SEEN_MAX,
     STAGE_ORDER,
-    Activity,
     CapUse,
     PendingAlert,
     ScoreState,
@@ -122,17 +121,6 @@ def engagement_hits(facts: EventFacts, model: CompiledModel) -> tuple[CompiledEn
     return tuple(rule for rule in rules if rule.applies(facts.properties))
 
 
-def activity_label(facts: EventFacts, rules: tuple[CompiledEngagementRule, ...]) -> str:
-    """What to call this event in 'recent activity': its best rule, or its type."""
-    if not rules:
-        return facts.type
-    return max(rules, key=lambda rule: (rule.points, rule.id)).id
-
-
-def activity_entry(facts: EventFacts, rules: tuple[CompiledEngagementRule, ...]) -> str:
-    return Activity(day_code(facts.occurred_at), activity_label(facts, rules)).encode()
-
-
 def _copy(state: ScoreState) -> ScoreState:
     return replace(
         state,
@@ -140,7 +128,7 @@ def _copy(state: ScoreState) -> ScoreState:
         hits=dict(state.hits),
         attributes=dict(state.attributes),
         seen=list(state.seen),
-        activity=list(state.activity),
+        rule_days=dict(state.rule_days),
         caps={rule: CapUse(use.period, use.used) for rule, use in state.caps.items()},
     )
 
@@ -217,8 +205,10 @@ def score_event(
         new.model_version = model.version
 
     hits = tuple(_award(rule, facts.occurred_at, new) for rule in rules)
+    day = day_code(facts.occurred_at)
     for hit in hits:
         new.hits[hit.rule_id] = new.hits.get(hit.rule_id, 0) + 1
+        new.rule_days[hit.rule_id] = max(new.rule_days.get(hit.rule_id, 0), day)
         if hit.points != ZERO:
             new.points[hit.rule_id] = new.points.get(hit.rule_id, ZERO) + hit.points
             new.engagement += hit.points
@@ -231,10 +221,8 @@ def score_event(
     rearmed, alert = _update_alert(new, model, fingerprint, now, alert_lease_seconds)
 
     new.seen.append(fingerprint)
-    new.activity.append(activity_entry(facts, rules))
     if len(new.seen) >= SEEN_MAX:
         new.seen = new.seen[-SEEN_KEEP:]
-        new.activity = new.activity[-SEEN_KEEP:]
     new.version = state.version + 1
     new.created_at = state.created_at or now
     new.updated_at = now

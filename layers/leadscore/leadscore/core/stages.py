@@ -41,9 +41,9 @@ def period_id(epoch_seconds: int, per: Period) -> str:
     return moment.strftime("%Y-%m")
 
 
-def day_code(epoch_seconds: int) -> str:
-    """yymmdd (UTC): compact day stamp for remembered events."""
-    return datetime.fromtimestamp(epoch_seconds, UTC).strftime("%y%m%d")
+def day_code(epoch_seconds: int) -> int:
+    """yymmdd (UTC) as a number: a compact, ordered day stamp for 'last seen' per rule."""
+    return int(datetime.fromtimestamp(epoch_seconds, UTC).strftime("%y%m%d"))
 
 
 def day_number(epoch_seconds: int) -> int:

@@ -8,11 +8,11 @@ from enum import StrEnum
 
 ZERO = Decimal(0)
 
-# The score item remembers the most recent events (for dedup and "recent activity"). The exact path trims
-# to the newest SEEN_KEEP once SEEN_MAX are stored; the fast path may append only while that cannot happen.
-# Sized so a typical score item stays under 1 KB (one write request unit).
-SEEN_MAX = 12
-SEEN_KEEP = 6
+# The score item remembers the fingerprints of its lead's most recent events, so redeliveries change nothing.
+# The exact path trims to the newest SEEN_KEEP once SEEN_MAX are stored; the fast path may append only while
+# that cannot happen. 6-character fingerprints keep 24 of them near 170 bytes of a 1 KB write unit.
+SEEN_MAX = 24
+SEEN_KEEP = 16
 
 
 class Stage(StrEnum):
@@ -45,18 +45,11 @@ class PendingAlert:
 
 @dataclass(frozen=True, slots=True)
 class Activity:
-    """One remembered event as sales reads it: UTC day (yymmdd) and the rule that scored it (or its type)."""
+    """What a lead did, as sales reads it: a rule, the last UTC day (yymmdd) it matched, how often it did."""
 
-    day: str
-    label: str
-
-    def encode(self) -> str:
-        return f"{self.day}|{self.label}"
-
-    @classmethod
-    def decode(cls, entry: str) -> Activity:
-        day, _, label = entry.partition("|")
-        return cls(day, label)
+    rule_id: str
+    last_day: int
+    count: int
 
 
 @dataclass(slots=True)
@@ -79,7 +72,9 @@ class ScoreState:
     attributes_at: int | None = None  # occurred_at of the newest event whose attributes were applied
     attributes_digest: str | None = None  # digest of the last event's attributes, when state reflects them
     seen: list[str] = field(default_factory=list)  # fingerprints of recent events, oldest first
-    activity: list[str] = field(default_factory=list)  # Activity.encode() of the same events, same order
+    rule_days: dict[str, int] = field(
+        default_factory=dict
+    )  # engagement rule id -> last day it matched (yymmdd)
     caps: dict[str, CapUse] = field(default_factory=dict)
     last_activity_at: int | None = None
     alert_armed: bool = True
@@ -91,5 +86,10 @@ class ScoreState:
     updated_at: int | None = None
 
     def recent(self) -> list[Activity]:
-        """Remembered events, newest first."""
-        return [Activity.decode(entry) for entry in reversed(self.activity)]
+        """Engagement by rule, most recent first; within a day, the rules worth most first."""
+        activity = [Activity(rule, day, self.hits.get(rule, 0)) for rule, day in self.rule_days.items()]
+
+        def order(item: Activity) -> tuple[int, Decimal, str]:
+            return (-item.last_day, -abs(self.points.get(item.rule_id, ZERO)), item.rule_id)
+
+        return sorted(activity, key=order)
