@@ -40,7 +40,7 @@ test-unit: $(STAMP)
 test-integration: $(STAMP)
 	$(BIN)/python -m pytest tests/integration -q
 
-lint: $(STAMP) $(VENV)/.sam-installed
+lint: $(STAMP) $(SAM_VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check layers functions
 	$(BIN)/mypy layers/leadscore/leadscore functions local
@@ -50,19 +50,19 @@ lint: $(STAMP) $(VENV)/.sam-installed
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
-build: $(VENV)/.sam-installed
+build: $(SAM_VENV)/.installed
 	$(SAM) build
 
-# aws-sam-cli pins its own dependency ranges, so it lives in a venv of its own.
+# aws-sam-cli pins exact versions of boto3, click and cfn-lint, so it lives in a venv of its own.
 SAM_VENV := .venv-sam
-SAM := $(SAM_VENV)/bin/sam
-$(VENV)/.sam-installed:
+SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
+$(SAM_VENV)/.installed:
 	test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(SAM_VENV)/bin/python -m pip install --quiet "aws-sam-cli>=1.120"
-	@mkdir -p $(VENV) && touch $@
+	@touch $@
 
-validate: $(VENV)/.sam-installed
+validate: $(SAM_VENV)/.installed
 	$(SAM) validate --lint
 
 clean:
