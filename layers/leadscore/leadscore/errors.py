@@ -19,10 +19,6 @@ class PublishFailed(LeadscoreError):
     """The sales alert could not be published (retryable: the pending alert stays in the outbox)."""
 
 
-class AlertInFlight(LeadscoreError):
-    """Another invocation holds the lease on this lead's pending alert (retryable, resolves by itself)."""
-
-
 class ContentionError(LeadscoreError):
     """Too many concurrent writers on one lead for the retry budget (retryable)."""
 

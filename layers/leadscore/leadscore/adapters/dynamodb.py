@@ -106,6 +106,23 @@ class DynamoLeadStore:
             return None
         return from_item(response["Attributes"])
 
+    def release_alert(self, lead_id: str, model_id: str, alert_id: str) -> None:
+        try:
+            self._call(
+                self._client.update_item,
+                Key=score_key(lead_id, model_id),
+                UpdateExpression="SET #pending.#lease = :zero, #v = #v + :one",
+                ConditionExpression="#pending.#id = :id",
+                ExpressionAttributeNames={"#pending": "pending", "#lease": "lease", "#v": "v", "#id": "id"},
+                ExpressionAttributeValues={
+                    ":zero": serialise(0),
+                    ":one": serialise(1),
+                    ":id": serialise(alert_id),
+                },
+            )
+        except ClientError:
+            return  # completed meanwhile: nothing to release
+
     def complete_alert(self, lead_id: str, model_id: str, alert_id: str, now: int) -> None:
         try:
             self._call(

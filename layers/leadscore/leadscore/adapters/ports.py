@@ -41,6 +41,9 @@ class ScoreStore(Protocol):
     ) -> ScoreState | None:
         """Take the lease on the pending alert if it is free; the state after the claim, or None."""
 
+    def release_alert(self, lead_id: str, model_id: str, alert_id: str) -> None:
+        """Give up the lease on the pending alert (after a failed publish), so a retry can take it at once."""
+
     def complete_alert(self, lead_id: str, model_id: str, alert_id: str, now: int) -> None:
         """Mark the pending alert as published (clears the outbox, counts the alert)."""
 

@@ -34,6 +34,11 @@ def _display(profile: Mapping[str, Scalar], key: str) -> str:
     return "" if value is None else str(value).strip()
 
 
+def _one_line(text: str) -> str:
+    """SNS refuses a subject with line breaks or control characters (then the alert could never go out)."""
+    return " ".join("".join(char if char.isprintable() else " " for char in text).split())
+
+
 def lead_name(profile: Mapping[str, Scalar]) -> str:
     name = " ".join(
         part for part in (_display(profile, "first_name"), _display(profile, "last_name")) if part
@@ -53,7 +58,7 @@ def compose_alert(
     company = _display(profile, "company")
     score = _number(state.total)  # as delivered; a retried alert may include later activity
     band = band_for(state.fit, state.engagement, model.model)
-    subject = f"Sales-ready lead: {name}{f' ({company})' if company else ''} - score {score}"
+    subject = _one_line(f"Sales-ready lead: {name}{f' ({company})' if company else ''} - score {score}")
     if len(subject) > SUBJECT_LIMIT:
         subject = subject[: SUBJECT_LIMIT - 1] + "…"
 

@@ -25,19 +25,22 @@ def as_text(value: object) -> str | None:
 
 
 def as_number(value: object) -> Decimal | None:
-    """A Decimal for numbers and numeric text ('250', '1,000'); None otherwise."""
+    """A finite Decimal for numbers and numeric text ('250', '1,000'); None otherwise (also NaN, Infinity)."""
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, Decimal):
-        return value
-    if isinstance(value, int):
-        return Decimal(value)
-    if isinstance(value, float):
-        return Decimal(repr(value))
-    try:
-        return Decimal(str(value).strip().replace(",", "").replace("_", ""))
-    except InvalidOperation:
-        return None
+        number = value
+    elif isinstance(value, int):
+        number = Decimal(value)
+    elif isinstance(value, float):
+        number = Decimal(repr(value))
+    else:
+        try:
+            number = Decimal(str(value).strip().replace(",", "").replace("_", ""))
+        except InvalidOperation:
+            return None
+    # 'nan'/'sNaN' would raise in comparisons and hashing (a poison message); no rule means infinity either.
+    return number if number.is_finite() else None
 
 
 def _literal_text(value: str | Decimal) -> str:
@@ -165,7 +168,7 @@ def compile_model(model: ScoringModel) -> CompiledModel:
     by_type: dict[str, list[CompiledEngagementRule]] = {}
     for rule in model.engagement_rules:
         compiled = _compile_engagement(rule)
-        for event_type in rule.event:
+        for event_type in dict.fromkeys(rule.event):  # a type listed twice must not score twice
             by_type.setdefault(event_type.value, []).append(compiled)
     descriptions = {rule.id: rule.description or rule.id.replace("_", " ") for rule in model.fit_rules}
     descriptions |= {

@@ -21,7 +21,7 @@ from leadscore.core.scoring import (
     score_event,
 )
 from leadscore.core.state import ScoreState
-from leadscore.errors import AlertInFlight, ContentionError
+from leadscore.errors import ContentionError, PublishFailed
 from leadscore.models.events import LeadEvent
 
 MAX_ATTEMPTS = 10  # exact-path retries under contention on one lead; then SQS redelivers the event
@@ -59,8 +59,8 @@ class ScoringService:
         """Score `event` under every model.
 
         Raises:
-            AlertInFlight, ContentionError, PublishFailed, StoreUnavailable: all retryable; the caller
-            reports the record as failed so SQS redelivers it, and redelivery changes no score twice.
+            ContentionError, PublishFailed, StoreUnavailable: all retryable; the caller reports the record
+            as failed so SQS redelivers it, and redelivery changes no score twice.
         """
         facts = facts_from_event(event)
         lead_id = lead_id_for(event.email, self.pepper)
@@ -133,17 +133,26 @@ class ScoringService:
             state = write.current
         raise ContentionError(f"lead changed {MAX_ATTEMPTS} times while scoring one event")
 
-    def _deliver_alert(self, model: CompiledModel, state: ScoreState, now: int, *, holds_lease: bool) -> str:
-        """Publish the pending alert once: under our lease, or after taking an expired one."""
+    def _deliver_alert(
+        self, model: CompiledModel, state: ScoreState, now: int, *, holds_lease: bool
+    ) -> str | None:
+        """Publish the pending alert once. Returns its id if this call published it.
+
+        Whoever holds a live lease is responsible: it publishes, or its own record fails and is redelivered
+        (after the lease has been released, or has expired). So a call that finds a live lease held by
+        someone else leaves the alert alone and succeeds, and a stranded alert (lease expired) is taken
+        over by the next event of the lead.
+        """
         pending = state.alert_pending
         assert pending is not None
         if not holds_lease:
+            if pending.lease_until > now:
+                return None
             claimed = self.scores.claim_alert(
                 state.lead_id, model.id, pending.alert_id, now, now + self.alert_lease_seconds
             )
             if claimed is None:
-                # Someone else is publishing it (or just did): retry later; we must not publish too.
-                raise AlertInFlight(f"alert {pending.alert_id} is leased by another invocation")
+                return None  # claimed or completed by someone else in the meantime
             state = claimed
         profile = self.profiles.get(state.lead_id)
         message = compose_alert(
@@ -153,6 +162,11 @@ class ScoringService:
             profile.attributes if profile else {},
             profile.email if profile else None,
         )
-        self.publisher.publish(message)
+        try:
+            self.publisher.publish(message)
+        except PublishFailed:
+            # Let the redelivery of this record (or any later event of the lead) take over at once.
+            self.scores.release_alert(state.lead_id, model.id, pending.alert_id)
+            raise
         self.scores.complete_alert(state.lead_id, model.id, pending.alert_id, now)
         return pending.alert_id

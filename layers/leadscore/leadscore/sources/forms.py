@@ -80,11 +80,17 @@ def verify(request: WebhookRequest, context: VerifyContext) -> None:
         raise WebhookRejected(401, "invalid_signature", "The signature does not match the body.")
 
 
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not a JSON value")
+
+
 def parse_json(body: bytes) -> Any:
     try:
-        return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return json.loads(body, parse_constant=_not_json)  # NaN/Infinity are Python's, not JSON's
+    except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError is a ValueError
         raise WebhookRejected(400, "malformed_json", f"The body is not valid JSON: {exc}") from None
+    except RecursionError:  # '[[[[…' nested deeper than the parser's stack: bad input, not a 500
+        raise WebhookRejected(400, "malformed_json", "The body is nested too deeply.") from None
 
 
 def validation_details(exc: ValidationError) -> list[dict[str, object]]:
