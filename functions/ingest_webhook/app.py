@@ -35,9 +35,7 @@ app = APIGatewayHttpResolver(enable_validation=True)
 @lru_cache(maxsize=4)
 def build_service(settings: IngestSettings) -> IngestService:
     queue = SqsEventQueue(client("sqs"), settings.queue_url)
-    persistence = DynamoDBPersistenceLayer(
-        table_name=settings.idempotency_table, boto3_client=client("dynamodb")
-    )
+    persistence = DynamoDBPersistenceLayer(table_name=settings.idempotency_table, boto3_client=client("dynamodb"))
 
     def keys_for(source: WebhookSource) -> list[bytes]:
         return signing_keys(getattr(settings, source.secret_setting))
@@ -52,9 +50,7 @@ def build_service(settings: IngestSettings) -> IngestService:
 
 
 def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response[Any]:
-    return Response(
-        status_code=status, content_type=content_types.APPLICATION_JSON, body=body, headers=headers
-    )
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body, headers=headers)
 
 
 def _raw_body() -> bytes:
@@ -73,12 +69,13 @@ def receive_webhook(source: str) -> Response[Any]:
         body=_raw_body(),
     )
     logger.append_keys(source=source)
-    accepted = build_service(IngestSettings.from_env(os.environ)).accept(source, request)
+    service = build_service(IngestSettings.from_env(os.environ))
+    if isinstance(service.queue, IdempotentQueue):
+        service.queue.register_lambda_context(app.lambda_context)
+    accepted = service.accept(source, request)
     metrics.add_dimension(name="source", value=source)
     metrics.add_metric(name="EventsAccepted", unit=MetricUnit.Count, value=len(accepted))
-    logger.info(
-        "webhook accepted", extra={"events": len(accepted), "event_ids": [e.event_id for e in accepted]}
-    )
+    logger.info("webhook accepted", extra={"events": len(accepted), "event_ids": [e.event_id for e in accepted]})
     return _json(202, {"accepted": len(accepted), "event_ids": [e.event_id for e in accepted]})
 
 
@@ -91,9 +88,7 @@ def rejected(exc: WebhookRejected) -> Response[Any]:
 
 @app.exception_handler(IdempotencyAlreadyInProgressError)
 def in_progress(_: IdempotencyAlreadyInProgressError) -> Response[Any]:
-    return _json(
-        409, {"error": "in_progress", "message": "The same events are being accepted right now; retry."}
-    )
+    return _json(409, {"error": "in_progress", "message": "The same events are being accepted right now; retry."})
 
 
 @app.exception_handler([QueueUnavailable, IdempotencyPersistenceLayerError, GetParameterError])

@@ -24,7 +24,7 @@ from leadscore.errors import LeadscoreError
 from leadscore.models.events import LeadEvent
 from leadscore.models.model_files import load_models
 from leadscore.models.settings import ScorerSettings
-from leadscore.observability import logger, metrics, tracer
+from leadscore.observability import CAPTURE_COLD_START, logger, metrics, tracer
 from leadscore.services.scoring import ScoringService
 
 
@@ -72,12 +72,10 @@ def score_record(record: SQSRecord) -> None:
 
 
 @logger.inject_lambda_context(clear_state=True)
-@metrics.log_metrics(capture_cold_start_metric=True)
+@metrics.log_metrics(capture_cold_start_metric=CAPTURE_COLD_START)
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     # A processor per invocation: it holds the batch's results, and the local runner and tests may invoke
     # this handler from several threads at once.
     processor = BatchProcessor(event_type=EventType.SQS)
-    return process_partial_response(
-        event=event, record_handler=score_record, processor=processor, context=context
-    )
+    return process_partial_response(event=event, record_handler=score_record, processor=processor, context=context)

@@ -125,12 +125,8 @@ def a_model_document(**overrides: Any) -> dict[str, Any]:
                 a_condition("page_url", contains="/product"),
                 cap=(9, "week"),
             ),
-            an_engagement_rule(
-                "pricing_page", 5, "page_viewed", a_condition("page_url", contains="/pricing")
-            ),
-            an_engagement_rule(
-                "blog", 1, "page_viewed", a_condition("page_url", contains="/blog"), cap=(2, "month")
-            ),
+            an_engagement_rule("pricing_page", 5, "page_viewed", a_condition("page_url", contains="/pricing")),
+            an_engagement_rule("blog", 1, "page_viewed", a_condition("page_url", contains="/blog"), cap=(2, "month")),
             an_engagement_rule("hard_bounce", -20, "email_bounced"),
             an_engagement_rule("unsubscribed", -15, "email_unsubscribed"),
         ],
@@ -241,9 +237,7 @@ def a_page_view(
     at: int = MONDAY,
     event_id: str | None = None,
 ) -> LeadEvent:
-    return a_lead_event(
-        EventType.PAGE_VIEWED, email=email, at=at, event_id=event_id, properties={"page_url": url}
-    )
+    return a_lead_event(EventType.PAGE_VIEWED, email=email, at=at, event_id=event_id, properties={"page_url": url})
 
 
 def facts(event: LeadEvent) -> EventFacts:
@@ -257,9 +251,7 @@ def a_new_lead(model: CompiledModel, lead_id: str = "lead000001") -> ScoreState:
     return new_state(lead_id, model)
 
 
-def score(
-    event: LeadEvent, model: CompiledModel, state: ScoreState, *, now: int | None = None
-) -> ScoreResult:
+def score(event: LeadEvent, model: CompiledModel, state: ScoreState, *, now: int | None = None) -> ScoreResult:
     """score_event with the event's own time as `now` unless told otherwise."""
     facts_ = facts_from_event(event)
     return score_event(

@@ -33,9 +33,7 @@ def a_sales_ready_lead() -> ScoreState:
     """Fit 55 (VP, 250 people, software, GB); two opens and a pricing view on Monday; a demo on Tuesday."""
     state, _ = score_all(
         [
-            a_form_event(
-                title="VP Engineering", size=250, industry="Software", country="GB", form_id="other"
-            ),
+            a_form_event(title="VP Engineering", size=250, industry="Software", country="GB", form_id="other"),
             an_email_event(at=MONDAY + 60),
             an_email_event(at=MONDAY + 120),
             a_page_view("https://www.example.com/pricing", at=MONDAY + 180),

@@ -122,9 +122,7 @@ def test_repeated_attributes_are_fast_and_new_ones_are_not() -> None:
 
     # When the same answers come again, and then different ones
     same = fast_result(a_form_event(form_id="whitepaper-download", at=MONDAY + 60, **told), state)  # type: ignore[arg-type]
-    other = fast_result(
-        a_form_event(form_id="whitepaper-download", at=MONDAY + 60, title="CFO", size=300), state
-    )
+    other = fast_result(a_form_event(form_id="whitepaper-download", at=MONDAY + 60, title="CFO", size=300), state)
 
     # Then the repeat is fast, the change is exact (fit must be recomputed)
     assert same is not None
@@ -146,9 +144,7 @@ def test_a_rule_worth_more_than_its_cap_has_no_plan() -> None:
 
 def test_an_event_nobody_scores_has_no_plan() -> None:
     # Given a delivery with no attributes / Then there is nothing to write
-    plan = plan_fast_path(
-        facts_from_event(an_email_event(EventType.EMAIL_DELIVERED)), the_default_model(), now=MONDAY
-    )
+    plan = plan_fast_path(facts_from_event(an_email_event(EventType.EMAIL_DELIVERED)), the_default_model(), now=MONDAY)
     assert plan is None
 
 

@@ -231,9 +231,7 @@ def test_a_rule_worth_more_than_the_room_left_gives_the_remainder() -> None:
     model = a_model(engagement_rules=document["engagement_rules"])
 
     # When three clicks arrive in one day
-    state, results = score_all(
-        [an_email_event(EventType.EMAIL_CLICKED, at=MONDAY + i) for i in range(3)], model
-    )
+    state, results = score_all([an_email_event(EventType.EMAIL_CLICKED, at=MONDAY + i) for i in range(3)], model)
 
     # Then the third gives only the 2 points left
     assert [result.hits[0].points for result in results] == [4, 4, 2]
@@ -526,9 +524,7 @@ def test_a_duplicate_within_the_window_is_still_recognised_after_trimming() -> N
 def test_the_input_state_is_never_mutated() -> None:
     # Given a lead with caps, points, attributes, seen fingerprints and a pending alert
     model = a_model()
-    state, _ = score_all(
-        [a_form_event(form_id="demo", title="VP"), an_email_event(), demo(), an_email_event()], model
-    )
+    state, _ = score_all([a_form_event(form_id="demo", title="VP"), an_email_event(), demo(), an_email_event()], model)
     assert state.alert_pending is not None
     snapshot = copy.deepcopy(state)
 
@@ -555,9 +551,7 @@ def test_a_new_model_version_recomputes_the_fit_and_drops_unknown_caps() -> None
     # When version 2 (exec_title 35, no email_open rule) scores a whitepaper download
     document = a_model_document(version="2")
     document["fit_rules"][0]["points"] = 35
-    document["engagement_rules"] = [
-        rule for rule in document["engagement_rules"] if rule["id"] != "email_open"
-    ]
+    document["engagement_rules"] = [rule for rule in document["engagement_rules"] if rule["id"] != "email_open"]
     v2 = a_model(**document)
     result = score(paper(MONDAY + 2), v2, state)
 

@@ -507,11 +507,7 @@ ALERT_KINDS = [
 
 
 @PROPERTY_SETTINGS
-@given(
-    plan=st.lists(
-        st.one_of(specs(ALERT_KINDS, with_profiles=False), st.just(PUBLISH)), min_size=1, max_size=50
-    )
-)
+@given(plan=st.lists(st.one_of(specs(ALERT_KINDS, with_profiles=False), st.just(PUBLISH)), min_size=1, max_size=50))
 def test_one_alert_per_crossing_and_none_without_a_rearm(plan: list[Spec | str]) -> None:
     # Given a small model (sql 50, re-arm below 40) and points going up and down, alerts published at times
     model = a_model()

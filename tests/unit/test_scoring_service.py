@@ -63,9 +63,7 @@ def test_the_same_event_three_times_is_scored_once() -> None:
 def test_the_first_event_for_a_new_lead_writes_the_profile_and_the_score() -> None:
     # Given an empty store
     rig = a_scoring_rig()
-    event = a_form_event(
-        email="Ada@Analytical.example", title="CTO", company="Analytical Engines", form_id="other"
-    )
+    event = a_form_event(email="Ada@Analytical.example", title="CTO", company="Analytical Engines", form_id="other")
 
     # When the lead's first event is processed
     [outcome] = rig.service.process(event)
@@ -151,9 +149,7 @@ def test_events_scored_while_another_invocation_holds_the_lease_publish_nothing(
     rig.service.process(who)
     other = a_form_event(form_id="whitepaper-download", at=MONDAY + 120)
     outcomes: list[list[object]] = []
-    rig.service.publisher = PublishingMeanwhile(
-        rig.publisher, lambda: outcomes.append(rig.service.process(other))
-    )
+    rig.service.publisher = PublishingMeanwhile(rig.publisher, lambda: outcomes.append(rig.service.process(other)))
 
     # When the crossing event is processed (and, during its publish, the other event)
     rig.service.process(demo)

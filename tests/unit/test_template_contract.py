@@ -33,9 +33,7 @@ def environment(template: dict[str, Any], function: str) -> dict[str, Any]:
     ("function", "settings"),
     [("IngestWebhookFunction", IngestSettings), ("ScoreEventsFunction", ScorerSettings)],
 )
-def test_every_required_setting_is_set_by_the_template(
-    function: str, settings: type[Any], template: Any
-) -> None:
+def test_every_required_setting_is_set_by_the_template(function: str, settings: type[Any], template: Any) -> None:
     # Given the settings model a handler parses its environment with
     required = {field.alias for field in settings.model_fields.values() if field.is_required()}
 
@@ -50,8 +48,7 @@ def test_the_alert_lease_outlives_the_scorer_and_expires_before_sqs_redelivers(t
     # Given the scorer's timeout, the lease and the queue's visibility timeout
     resources = template["Resources"]
     timeout = int(
-        resources["ScoreEventsFunction"]["Properties"].get("Timeout")
-        or template["Globals"]["Function"]["Timeout"]
+        resources["ScoreEventsFunction"]["Properties"].get("Timeout") or template["Globals"]["Function"]["Timeout"]
     )
     lease = int(environment(template, "ScoreEventsFunction")["ALERT_LEASE_SECONDS"])
     visibility = int(resources["LeadEventsQueue"]["Properties"]["VisibilityTimeout"])
@@ -99,9 +96,7 @@ def test_no_function_policy_grants_any_action_on_every_resource(template: Any) -
 
     # Then each names its resources, and no action is a wildcard
     for statement in statements:
-        resources = (
-            statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
-        )
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
         assert "*" not in resources, statement
         actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
         assert not any(action.endswith(":*") or action == "*" for action in actions), statement

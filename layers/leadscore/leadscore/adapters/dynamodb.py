@@ -84,9 +84,7 @@ class DynamoLeadStore:
         key = score_key(state.lead_id, state.model_id)
         return self._conditional_update(key, full_update(state, expected_version))
 
-    def claim_alert(
-        self, lead_id: str, model_id: str, alert_id: str, now: int, lease_until: int
-    ) -> ScoreState | None:
+    def claim_alert(self, lead_id: str, model_id: str, alert_id: str, now: int, lease_until: int) -> ScoreState | None:
         try:
             response = self._call(
                 self._client.update_item,
@@ -128,9 +126,7 @@ class DynamoLeadStore:
             self._call(
                 self._client.update_item,
                 Key=score_key(lead_id, model_id),
-                UpdateExpression=(
-                    "REMOVE #pending SET #alerts = #alerts + :one, #alert_at = :now, #v = #v + :one"
-                ),
+                UpdateExpression=("REMOVE #pending SET #alerts = #alerts + :one, #alert_at = :now, #v = #v + :one"),
                 ConditionExpression="#pending.#id = :id",
                 ExpressionAttributeNames={
                     "#pending": "pending",

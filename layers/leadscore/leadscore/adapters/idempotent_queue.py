@@ -26,9 +26,7 @@ def batch_key(events: Sequence[LeadEvent]) -> str:
 
 
 class IdempotentQueue:
-    def __init__(
-        self, inner: EventQueue, persistence: DynamoDBPersistenceLayer, expires_after_seconds: int
-    ) -> None:
+    def __init__(self, inner: EventQueue, persistence: DynamoDBPersistenceLayer, expires_after_seconds: int) -> None:
         self.config = IdempotencyConfig(
             event_key_jmespath="key",
             expires_after_seconds=expires_after_seconds,
@@ -42,7 +40,9 @@ class IdempotentQueue:
 
         self._send_once = send_once
 
+    def register_lambda_context(self, context: Any) -> None:
+        """Lets Powertools bound an in-progress record by the invocation's remaining time."""
+        self.config.register_lambda_context(context)
+
     def send(self, events: Sequence[LeadEvent]) -> None:
-        self._send_once(
-            batch={"key": batch_key(events), "events": [event.model_dump(mode="json") for event in events]}
-        )
+        self._send_once(batch={"key": batch_key(events), "events": [event.model_dump(mode="json") for event in events]})

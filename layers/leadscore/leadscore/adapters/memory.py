@@ -55,19 +55,12 @@ class InMemoryLeadStore:
             self.scores[key] = _clone(state)
             return WriteResult(applied=True)
 
-    def claim_alert(
-        self, lead_id: str, model_id: str, alert_id: str, now: int, lease_until: int
-    ) -> ScoreState | None:
+    def claim_alert(self, lead_id: str, model_id: str, alert_id: str, now: int, lease_until: int) -> ScoreState | None:
         with self._lock:
             self.writes += 1
             current = self.scores.get((lead_id, model_id))
             pending = current.alert_pending if current else None
-            if (
-                current is None
-                or pending is None
-                or pending.alert_id != alert_id
-                or pending.lease_until > now
-            ):
+            if current is None or pending is None or pending.alert_id != alert_id or pending.lease_until > now:
                 return None
             claimed = replace(
                 current, version=current.version + 1, alert_pending=replace(pending, lease_until=lease_until)

@@ -36,9 +36,7 @@ class ScoreStore(Protocol):
     def save(self, state: ScoreState, expected_version: int) -> WriteResult:
         """Write `state` if the stored version is still `expected_version` (0: not stored yet)."""
 
-    def claim_alert(
-        self, lead_id: str, model_id: str, alert_id: str, now: int, lease_until: int
-    ) -> ScoreState | None:
+    def claim_alert(self, lead_id: str, model_id: str, alert_id: str, now: int, lease_until: int) -> ScoreState | None:
         """Take the lease on the pending alert if it is free; the state after the claim, or None."""
 
     def release_alert(self, lead_id: str, model_id: str, alert_id: str) -> None:

@@ -221,13 +221,9 @@ def fast_update(plan: FastPathPlan, model_id: str, lead_id: str) -> dict[str, An
     for check in plan.caps:
         cap = f"{n('c')}.{x.name(check.rule_id)}"
         x.adds.append(f"{cap}.{n('u')} {x.value(check.points)}")
-        x.conditions.append(
-            f"{cap}.{n('p')} = {x.value(check.period)} AND {cap}.{n('u')} <= {x.value(check.max_used)}"
-        )
+        x.conditions.append(f"{cap}.{n('p')} = {x.value(check.period)} AND {cap}.{n('u')} <= {x.value(check.max_used)}")
     for guard in plan.guards:
-        x.conditions.append(
-            f"{n('total')} < {x.value(guard.below)} OR {n('total')} >= {x.value(guard.at_or_above)}"
-        )
+        x.conditions.append(f"{n('total')} < {x.value(guard.below)} OR {n('total')} >= {x.value(guard.at_or_above)}")
     if plan.attributes_digest is not None:
         at = x.value(plan.attributes_at)
         x.sets.append(f"{n('a_at')} = {at}")

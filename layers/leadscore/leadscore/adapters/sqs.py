@@ -38,9 +38,7 @@ class SqsEventQueue:
 
     def send(self, events: Sequence[LeadEvent]) -> None:
         for start in range(0, len(events), BATCH):
-            self._send_batch(
-                [queue_entry(start + i, event) for i, event in enumerate(events[start : start + BATCH])]
-            )
+            self._send_batch([queue_entry(start + i, event) for i, event in enumerate(events[start : start + BATCH])])
 
     def _send_batch(self, entries: list[SendMessageBatchRequestEntryTypeDef]) -> None:
         pending = entries

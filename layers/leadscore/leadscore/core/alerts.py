@@ -40,9 +40,7 @@ def _one_line(text: str) -> str:
 
 
 def lead_name(profile: Mapping[str, Scalar]) -> str:
-    name = " ".join(
-        part for part in (_display(profile, "first_name"), _display(profile, "last_name")) if part
-    )
+    name = " ".join(part for part in (_display(profile, "first_name"), _display(profile, "last_name")) if part)
     return name or _display(profile, "name") or "Unnamed lead"
 
 
@@ -82,16 +80,10 @@ def compose_alert(
         ((points, rule) for rule, points in state.points.items() if points != ZERO),
         key=lambda item: (-abs(item[0]), item[1]),
     )[:TOP_REASONS]
-    lines += [
-        f"  {points:+}  {model.descriptions.get(rule, rule)}".replace("+-", "-") for points, rule in reasons
-    ]
+    lines += [f"  {points:+}  {model.descriptions.get(rule, rule)}".replace("+-", "-") for points, rule in reasons]
     lines += ["", "Recent activity"]
     for activity in state.recent()[:RECENT_EVENTS]:
-        day = (
-            datetime.strptime(f"{activity.last_day:06d}", "%y%m%d")
-            .replace(tzinfo=UTC)
-            .strftime("%a %d %b %Y")
-        )
+        day = datetime.strptime(f"{activity.last_day:06d}", "%y%m%d").replace(tzinfo=UTC).strftime("%a %d %b %Y")
         label = model.descriptions.get(activity.rule_id, activity.rule_id.replace("_", " "))
         times = f" ({activity.count} times)" if activity.count > 1 else ""
         lines.append(f"  {day}  {label}{times}")

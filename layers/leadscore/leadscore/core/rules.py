@@ -171,9 +171,7 @@ def compile_model(model: ScoringModel) -> CompiledModel:
         for event_type in dict.fromkeys(rule.event):  # a type listed twice must not score twice
             by_type.setdefault(event_type.value, []).append(compiled)
     descriptions = {rule.id: rule.description or rule.id.replace("_", " ") for rule in model.fit_rules}
-    descriptions |= {
-        rule.id: rule.description or rule.id.replace("_", " ") for rule in model.engagement_rules
-    }
+    descriptions |= {rule.id: rule.description or rule.id.replace("_", " ") for rule in model.engagement_rules}
     return CompiledModel(
         model=model,
         fit_rules=fit_rules,

@@ -111,9 +111,7 @@ def fit_attributes(facts: EventFacts, model: CompiledModel) -> dict[str, str | D
 
 def score_fit(attributes: Mapping[str, str | Decimal], model: CompiledModel) -> dict[str, Decimal]:
     """Points from every fit rule that holds for `attributes` (rule id -> points, non-zero only)."""
-    return {
-        rule.id: rule.points for rule in model.fit_rules if rule.points != ZERO and rule.applies(attributes)
-    }
+    return {rule.id: rule.points for rule in model.fit_rules if rule.points != ZERO and rule.applies(attributes)}
 
 
 def engagement_hits(facts: EventFacts, model: CompiledModel) -> tuple[CompiledEngagementRule, ...]:

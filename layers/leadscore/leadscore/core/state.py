@@ -72,9 +72,7 @@ class ScoreState:
     attributes_at: int | None = None  # occurred_at of the newest event whose attributes were applied
     attributes_digest: str | None = None  # digest of the last event's attributes, when state reflects them
     seen: list[str] = field(default_factory=list)  # fingerprints of recent events, oldest first
-    rule_days: dict[str, int] = field(
-        default_factory=dict
-    )  # engagement rule id -> last day it matched (yymmdd)
+    rule_days: dict[str, int] = field(default_factory=dict)  # engagement rule id -> last day it matched (yymmdd)
     caps: dict[str, CapUse] = field(default_factory=dict)
     last_activity_at: int | None = None
     alert_armed: bool = True

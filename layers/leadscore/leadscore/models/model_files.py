@@ -69,9 +69,7 @@ def _problems(exc: ValidationError, document: Mapping[str, Any]) -> list[str]:
                 continue
             reported_unions.add(location[:-1])
             value = error.get("input")
-            hint = (
-                " (YAML reads bare yes/no/on/off as booleans: quote them)" if isinstance(value, bool) else ""
-            )
+            hint = " (YAML reads bare yes/no/on/off as booleans: quote them)" if isinstance(value, bool) else ""
             merged = {**error, "loc": location[:-1], "msg": f"expected text or a number, got {value!r}{hint}"}
             problems.append(_describe(merged, document))
             continue
@@ -106,12 +104,7 @@ def _rule_id_at(location: tuple[Any, ...], document: Mapping[str, Any]) -> str |
         return None
     rules = document.get(location[0])
     index = location[1]
-    if (
-        isinstance(rules, list)
-        and isinstance(index, int)
-        and index < len(rules)
-        and isinstance(rules[index], dict)
-    ):
+    if isinstance(rules, list) and isinstance(index, int) and index < len(rules) and isinstance(rules[index], dict):
         rule_id = rules[index].get("id")
         return str(rule_id) if rule_id is not None else None
     return None

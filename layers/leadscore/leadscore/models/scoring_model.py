@@ -60,9 +60,7 @@ class Condition(_Strict):
     def _exactly_one_operator(self) -> Self:
         given = [name for name in _OPERATORS if getattr(self, name) is not None]
         if len(given) != 1:
-            raise ValueError(
-                f"give exactly one of {', '.join(_OPERATORS)} (got {', '.join(given) or 'none'})"
-            )
+            raise ValueError(f"give exactly one of {', '.join(_OPERATORS)} (got {', '.join(given) or 'none'})")
         if self.between is not None:
             low, high = self.between
             if low is None and high is None:

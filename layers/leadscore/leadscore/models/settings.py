@@ -21,12 +21,8 @@ class IngestSettings(_Settings):
     queue_url: str = Field(alias="LEAD_EVENTS_QUEUE_URL")
     idempotency_table: str = Field(alias="IDEMPOTENCY_TABLE_NAME")
     forms_webhook_secret_id: str = Field(alias="FORMS_WEBHOOK_SECRET_ID")
-    signature_tolerance_seconds: Annotated[int, Field(ge=30, le=3600)] = Field(
-        300, alias="SIGNATURE_TOLERANCE_SECONDS"
-    )
-    max_body_bytes: Annotated[int, Field(ge=1024, le=10 * 1024 * 1024)] = Field(
-        262_144, alias="MAX_BODY_BYTES"
-    )
+    signature_tolerance_seconds: Annotated[int, Field(ge=30, le=3600)] = Field(300, alias="SIGNATURE_TOLERANCE_SECONDS")
+    max_body_bytes: Annotated[int, Field(ge=1024, le=10 * 1024 * 1024)] = Field(262_144, alias="MAX_BODY_BYTES")
     # Provider retries arrive within days (SendGrid retries for 72 hours); remember accepted ids that long.
     idempotency_seconds: int = Field(3 * 24 * 3600, alias="IDEMPOTENCY_SECONDS")
 

@@ -50,9 +50,7 @@ class IngestService:
                 f"Content-Type must be {' or '.join(source.content_types)} (got '{media_type or 'none'}').",
             )
         now = self.clock()
-        source.verify(
-            request, VerifyContext(self.keys_for(source), int(now.timestamp()), self.tolerance_seconds)
-        )
+        source.verify(request, VerifyContext(self.keys_for(source), int(now.timestamp()), self.tolerance_seconds))
         events = source.normalise(request.body, now)
         if events:
             self.queue.send(events)

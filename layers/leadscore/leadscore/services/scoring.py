@@ -101,9 +101,7 @@ class ScoringService:
         if final.alert_pending is not None:
             holds_lease = result.new_alert is not None
             published = self._deliver_alert(model, final, now, holds_lease=holds_lease)
-        path = {Outcome.APPLIED: Path.EXACT, Outcome.DUPLICATE: Path.DUPLICATE}.get(
-            result.outcome, Path.NO_OP
-        )
+        path = {Outcome.APPLIED: Path.EXACT, Outcome.DUPLICATE: Path.DUPLICATE}.get(result.outcome, Path.NO_OP)
         return ModelOutcome(model.id, path, final, result.stage_changed, published), wrote_profile
 
     def _apply_exactly(
@@ -133,9 +131,7 @@ class ScoringService:
             state = write.current
         raise ContentionError(f"lead changed {MAX_ATTEMPTS} times while scoring one event")
 
-    def _deliver_alert(
-        self, model: CompiledModel, state: ScoreState, now: int, *, holds_lease: bool
-    ) -> str | None:
+    def _deliver_alert(self, model: CompiledModel, state: ScoreState, now: int, *, holds_lease: bool) -> str | None:
         """Publish the pending alert once. Returns its id if this call published it.
 
         Whoever holds a live lease is responsible: it publishes, or its own record fails and is redelivered

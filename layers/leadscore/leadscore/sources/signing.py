@@ -29,9 +29,7 @@ def check_timestamp(raw: str | None, now: int, tolerance_seconds: int) -> int:
     try:
         stamp = int(raw.strip())
     except ValueError:
-        raise WebhookRejected(
-            401, "invalid_timestamp", "The signature timestamp is not a Unix time."
-        ) from None
+        raise WebhookRejected(401, "invalid_timestamp", "The signature timestamp is not a Unix time.") from None
     if abs(now - stamp) > tolerance_seconds:
         raise WebhookRejected(
             401,

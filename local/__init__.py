@@ -1,0 +1,1 @@
+"""Run leadscore without AWS or Docker: moto in-process, driven entirely by template.yaml."""

@@ -1,0 +1,62 @@
+"""`python -m local demo` (make demo) or `python -m local serve` (make serve)."""
+
+from __future__ import annotations
+
+import argparse
+import threading
+import time
+
+from local.stack import EmulatedStack
+
+
+def demo() -> None:
+    from local.demo import play  # noqa: PLC0415
+
+    started = time.perf_counter()
+    print("Starting emulated AWS and creating the resources template.yaml declares…")
+    stack = EmulatedStack(log_level="ERROR")
+    try:
+        gateway = stack.serve(port=3000)
+        print(f"  ready in {time.perf_counter() - started:.1f}s; webhooks served on {gateway.url}")
+        play(stack)
+    finally:
+        stack.stop()
+
+
+def serve(port: int) -> None:
+    stack = EmulatedStack()
+    gateway = stack.serve(port=port)
+    stop = threading.Event()
+    for poller in stack.pollers:
+        threading.Thread(target=poller.run_forever, args=(stop,), daemon=True).start()
+    routes = ", ".join(f"{route.method} {route.path}" for route in stack.template.routes())
+    print(f"leadscore is running on {gateway.url} ({routes}); the scorer polls the queue continuously.")
+    print(f"Forms signing key: {stack.forms_key()}")
+    print("Sign and send a submission as README.md 'Sending a webhook' shows. Ctrl-C stops.")
+    try:
+        while True:
+            time.sleep(5)
+            for alert in stack.alerts():
+                print(f"\n[sales alert] {alert['subject']}\n{alert['message']}\n")
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop.set()
+        stack.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m local", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("demo", help="play the scripted scenario and print the leaderboard and alerts")
+    serving = commands.add_parser("serve", help="keep the stack running for curl")
+    serving.add_argument("--port", type=int, default=3000)
+    arguments = parser.parse_args()
+    if arguments.command == "demo":
+        demo()
+    else:
+        serve(arguments.port)
+
+
+if __name__ == "__main__":
+    main()
