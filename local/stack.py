@@ -57,7 +57,7 @@ class EmulatedStack:
             for source in self.template.queue_sources()
         ]
         self._alerts_queue = self._tap_topic("SalesAlertsTopic")
-        self._clear_caches()
+        self.reset_handler_caches()
 
     def reset(self) -> None:
         """A clean slate: every table, queue, topic and secret recreated empty (fresh secrets too)."""
@@ -88,8 +88,15 @@ class EmulatedStack:
             environment["POWERTOOLS_LOG_LEVEL"] = self.log_level
         return environment
 
-    def _clear_caches(self) -> None:
-        """Handlers cache clients and secrets per container; a rebuilt stack is a new deployment."""
+    def set_log_level(self, level: str) -> None:
+        """Change the functions' log level now (Powertools reads POWERTOOLS_LOG_LEVEL only at import)."""
+        from leadscore.observability import logger  # noqa: PLC0415
+
+        os.environ["POWERTOOLS_LOG_LEVEL"] = level
+        logger.setLevel(level)
+
+    def reset_handler_caches(self) -> None:
+        """Cold-start every function: handlers cache clients, models and secrets per container."""
         from aws_lambda_powertools.utilities import parameters  # noqa: PLC0415
 
         parameters.clear_caches()  # type: ignore[no-untyped-call]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from leadscore.adapters.ports import AlertPublisher, ProfileStore, ScoreStore
@@ -25,6 +27,11 @@ from leadscore.errors import ContentionError, PublishFailed
 from leadscore.models.events import LeadEvent
 
 MAX_ATTEMPTS = 10  # exact-path retries under contention on one lead; then SQS redelivers the event
+
+
+def jittered_pause(attempt: int) -> None:
+    """Full jitter, so writers racing on one lead spread out instead of colliding again in step."""
+    time.sleep(random.uniform(0, 0.005 * 2**attempt))  # noqa: S311 - jitter, not cryptography
 
 
 class Path(StrEnum):
@@ -54,6 +61,7 @@ class ScoringService:
     pepper: bytes
     clock: Callable[[], int]
     alert_lease_seconds: int = 60
+    pause: Callable[[int], None] = field(default=jittered_pause, repr=False)
 
     def process(self, event: LeadEvent) -> list[ModelOutcome]:
         """Score `event` under every model.
@@ -116,7 +124,9 @@ class ScoringService:
         profile_written: bool,
     ) -> tuple[ScoreResult, bool]:
         wrote_profile = False
-        for _ in range(MAX_ATTEMPTS):
+        for attempt in range(MAX_ATTEMPTS):
+            if attempt:
+                self.pause(attempt)
             base = state or new_state(lead_id, model)
             result = score_event(facts, model, base, now=now, alert_lease_seconds=self.alert_lease_seconds)
             if result.outcome is not Outcome.APPLIED:

@@ -104,7 +104,12 @@ def validation_details(exc: ValidationError) -> list[dict[str, object]]:
 def normalise(body: bytes, received_at: datetime) -> list[LeadEvent]:
     document = parse_json(body)
     if not isinstance(document, dict):
-        raise WebhookRejected(422, "invalid_submission", "The body must be a JSON object.")
+        raise WebhookRejected(
+            422,
+            "invalid_submission",
+            "The body must be a JSON object.",
+            [{"field": "(body)", "problem": f"expected an object, got {type(document).__name__}"}],
+        )
     try:
         submission = FormSubmission.model_validate(document)
     except ValidationError as exc:
