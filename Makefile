@@ -4,6 +4,10 @@ PYTHON ?= $(shell command -v python3.13 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Defined before the rules: make expands prerequisites when it reads them.
+# aws-sam-cli pins exact versions of boto3, click and cfn-lint, so it lives in a venv of its own.
+SAM_VENV := .venv-sam
+SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
 
 .DEFAULT_GOAL := help
 .PHONY: help install demo serve test test-unit test-integration lint bench build validate clean
@@ -53,9 +57,6 @@ bench: $(STAMP)
 build: $(SAM_VENV)/.installed
 	$(SAM) build
 
-# aws-sam-cli pins exact versions of boto3, click and cfn-lint, so it lives in a venv of its own.
-SAM_VENV := .venv-sam
-SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
 $(SAM_VENV)/.installed:
 	test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/python -m pip install --quiet --upgrade pip

@@ -39,12 +39,13 @@ def load_compiled_models(models_dir: Path) -> tuple[CompiledModel, ...]:
 
 @lru_cache(maxsize=2)
 def build_service(settings: ScorerSettings) -> ScoringService:
-    store = DynamoLeadStore(client("dynamodb"), settings.table_name)
+    models = load_compiled_models(settings.models_dir)
+    store = DynamoLeadStore(client("dynamodb"), settings.table_name, models)
     return ScoringService(
         scores=store,
         profiles=store,
         publisher=SnsAlertPublisher(client("sns"), settings.topic_arn),
-        models=load_compiled_models(settings.models_dir),
+        models=models,
         pepper=pepper(settings.pepper_secret_id),
         clock=clock.now_epoch,
         alert_lease_seconds=settings.alert_lease_seconds,

@@ -16,7 +16,10 @@ from typing import Any
 
 import pytest
 
-from local.stack import EmulatedStack
+from leadscore.adapters.score_item import RuleKeys
+from leadscore.core.rules import compile_model
+from leadscore.models.model_files import load_model_file
+from local.stack import ROOT, EmulatedStack
 
 FORMS = "/webhooks/forms"
 
@@ -66,5 +69,9 @@ def post_signed(stack: EmulatedStack, body: dict[str, Any]) -> tuple[int, dict[s
 
 
 def the_score(stack: EmulatedStack) -> dict[str, Any]:
+    """The one score item, its per-rule maps keyed by rule id again (stored under short rule keys)."""
     [item] = stack.score_items()
+    keys = RuleKeys(compile_model(load_model_file(ROOT / "scoring" / "default.yaml")).rule_ids)
+    for name in ("b", "n", "l"):
+        item[name] = {keys.rule(key): value for key, value in item.get(name, {}).items()}
     return item

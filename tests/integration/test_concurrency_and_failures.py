@@ -69,7 +69,7 @@ def test_fifty_concurrent_events_on_one_lead_are_all_counted_and_alert_once(stac
     with ThreadPoolExecutor(max_workers=len(records)) as pool:
         list(pool.map(deliver, records))
 
-    # Then no update was lost or doubled: fit 55 + 40 × 8 + min(10, 3) opens
+    # Then no update was lost or doubled: fit 55 + 40 x 8 + min(10, 3) opens
     score = the_score(stack)
     assert score["total"] == 55 + 40 * 8 + 3
     assert score["n"] == {"case_study": 40, "email_open": 10}

@@ -58,14 +58,20 @@ def test_the_cap_decides_up_to_the_last_point_of_room() -> None:
     fourth = fast_result(an_email_event(at=MONDAY + 3), third)
 
     # Then the third is fast (room for 1), the fourth is not (the exact path awards 0)
-    assert third.caps["email_open"].used == 3
+    assert third.caps["email_open"] == {"261123": 3}
     assert fourth is None
 
 
-def test_the_first_capped_hit_of_a_new_period_goes_exact() -> None:
-    # Given an open yesterday / When one arrives today / Then the day's counter must be reset exactly
+def test_the_first_capped_hit_of_a_new_period_starts_its_own_counter_on_the_fast_path() -> None:
+    # Given an open yesterday (one counter per period, so nothing needs resetting)
     state = a_lead_with(an_email_event(at=MONDAY))
-    assert fast_result(an_email_event(at=MONDAY + DAY), state) is None
+
+    # When one arrives today
+    today = fast_result(an_email_event(at=MONDAY + DAY), state)
+
+    # Then it is fast and today's counter starts beside yesterday's
+    assert today is not None
+    assert today.caps["email_open"] == {"261123": 1, "261124": 1}
 
 
 def test_a_late_event_goes_exact() -> None:

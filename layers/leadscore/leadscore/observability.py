@@ -7,7 +7,8 @@ import os
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
 logger = Logger()
-tracer = Tracer()
+# Patch only botocore (what we call): patch_all would import and wrap every library X-Ray knows of.
+tracer = Tracer(patch_modules=["botocore"])
 metrics = Metrics()
 
 # Powertools prints the ColdStart metric through `single_metric`, which ignores POWERTOOLS_METRICS_DISABLED;

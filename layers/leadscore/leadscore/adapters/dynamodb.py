@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -11,7 +11,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from leadscore.adapters.ports import Profile, WriteResult
 from leadscore.adapters.score_item import (
+    IDENTITY_KEYS,
     Expression,
+    RuleKeys,
     fast_update,
     from_item,
     full_update,
@@ -20,6 +22,7 @@ from leadscore.adapters.score_item import (
     serialise,
 )
 from leadscore.core.fast_path import FastPathPlan
+from leadscore.core.rules import CompiledModel
 from leadscore.core.state import ScoreState
 from leadscore.errors import StoreUnavailable
 from leadscore.models.events import Scalar
@@ -36,18 +39,19 @@ def _is_condition_failure(exc: ClientError) -> bool:
     return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
-def _old_state(exc: ClientError) -> ScoreState | None:
-    """The item as it was when the condition failed (ReturnValuesOnConditionCheckFailure=ALL_OLD)."""
-    item: Any = exc.response.get("Item")
-    return from_item(item) if item else None
-
-
 class DynamoLeadStore:
     """ScoreStore + ProfileStore over one DynamoDB table. Every write is a single conditional UpdateItem."""
 
-    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+    def __init__(self, client: DynamoDBClient, table_name: str, models: Iterable[CompiledModel] = ()) -> None:
         self._client = client
         self._table = table_name
+        self._keys = {model.id: RuleKeys(model.rule_ids) for model in models}
+
+    def _rule_keys(self, model_id: str) -> RuleKeys:
+        return self._keys.get(model_id, IDENTITY_KEYS)
+
+    def _decode(self, item: Any, model_id: str) -> ScoreState | None:
+        return from_item(item, self._rule_keys(model_id)) if item else None
 
     def _call(self, operation: Callable[..., T], **request: Any) -> T:
         try:
@@ -59,7 +63,7 @@ class DynamoLeadStore:
         except BotoCoreError as exc:
             raise StoreUnavailable(f"DynamoDB unreachable: {type(exc).__name__}") from exc
 
-    def _conditional_update(self, key: dict[str, Any], request: dict[str, Any]) -> WriteResult:
+    def _conditional_update(self, key: dict[str, Any], model_id: str, request: dict[str, Any]) -> WriteResult:
         try:
             self._call(
                 self._client.update_item,
@@ -68,21 +72,23 @@ class DynamoLeadStore:
                 **request,
             )
         except ClientError as exc:
-            return WriteResult(applied=False, current=_old_state(exc))
+            # ReturnValuesOnConditionCheckFailure=ALL_OLD: the item as it was, without another read.
+            return WriteResult(applied=False, current=self._decode(exc.response.get("Item"), model_id))
         return WriteResult(applied=True)
 
     # --- ScoreStore -------------------------------------------------------------------------------
     def apply_fast(self, lead_id: str, model_id: str, plan: FastPathPlan) -> WriteResult:
-        return self._conditional_update(score_key(lead_id, model_id), fast_update(plan, model_id, lead_id))
+        request = fast_update(plan, self._rule_keys(model_id), model_id, lead_id)
+        return self._conditional_update(score_key(lead_id, model_id), model_id, request)
 
     def load(self, lead_id: str, model_id: str) -> ScoreState | None:
         response = self._call(self._client.get_item, Key=score_key(lead_id, model_id), ConsistentRead=True)
-        item = response.get("Item")
-        return from_item(item) if item else None
+        return self._decode(response.get("Item"), model_id)
 
     def save(self, state: ScoreState, expected_version: int) -> WriteResult:
         key = score_key(state.lead_id, state.model_id)
-        return self._conditional_update(key, full_update(state, expected_version))
+        request = full_update(state, self._rule_keys(state.model_id), expected_version)
+        return self._conditional_update(key, state.model_id, request)
 
     def claim_alert(self, lead_id: str, model_id: str, alert_id: str, now: int, lease_until: int) -> ScoreState | None:
         try:
@@ -102,7 +108,7 @@ class DynamoLeadStore:
             )
         except ClientError:
             return None
-        return from_item(response["Attributes"])
+        return self._decode(response["Attributes"], model_id)
 
     def release_alert(self, lead_id: str, model_id: str, alert_id: str) -> None:
         try:

@@ -5,10 +5,18 @@ item is paid on every write (a write request unit is 1 KB). Index keys:
 - `stage_pk` = `<model>#<stage>#<shard>` only for MQL/SQL leads (sparse, sharded hot lists, sort key `total`);
 - `decay_pk` = `<model>#<shard>` only while engagement is positive and the lead is not suppressed, with
   `decay_day` (yyyymmdd of the last activity) as sort key.
+
+Per-rule maps (`b` points, `n` hits, `l` last day, `c` cap counters) are keyed by a 4-character hash of the
+rule id (`RuleKeys`), not the id itself: a lead's item names each rule in four maps, and rule ids are
+user-chosen and long. Cap counters are keyed `<rule key>.<period>`, one per period, so the fast path can
+start a new day's counter blindly.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -18,12 +26,49 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from leadscore.core.fast_path import SEEN_APPEND_LIMIT, FastPathPlan
 from leadscore.core.rules import ZERO
 from leadscore.core.stages import day_number
-from leadscore.core.state import CapUse, PendingAlert, ScoreState, Stage
+from leadscore.core.state import PendingAlert, ScoreState, Stage
 
 STAGE_SHARDS = 4
 DECAY_SHARDS = 8
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
+
+
+class RuleKeys:
+    """Short, stable storage keys for one model's rule ids (hash-based, so reordering rules changes nothing).
+
+    4 base32 characters; if two of the model's rules collide, every key of that model gets 7 characters.
+    A key the model does not know (a rule since removed) decodes to itself.
+    """
+
+    def __init__(self, rule_ids: Iterable[str]) -> None:
+        ids = sorted(set(rule_ids))
+        for length in (4, 7):
+            keys = {rule: self._hash(rule, length) for rule in ids}
+            if len(set(keys.values())) == len(keys):
+                break
+        else:  # pragma: no cover - needs a 35-bit collision between two rule ids of one model
+            keys = {rule: rule for rule in ids}
+        self._keys = keys
+        self._ids = {key: rule for rule, key in keys.items()}
+
+    @staticmethod
+    def _hash(rule_id: str, length: int) -> str:
+        digest = hashlib.blake2b(rule_id.encode(), digest_size=8).digest()
+        return base64.b32encode(digest).decode("ascii").lower()[:length]
+
+    def key(self, rule_id: str) -> str:
+        return self._keys.get(rule_id, rule_id)
+
+    def rule(self, key: str) -> str:
+        return self._ids.get(key, key)
+
+
+IDENTITY_KEYS = RuleKeys(())
+
+
+def cap_slot(keys: RuleKeys, rule_id: str, period: str) -> str:
+    return f"{keys.key(rule_id)}.{period}"
 
 
 def lead_key(lead_id: str) -> str:
@@ -53,7 +98,7 @@ def serialise(value: Any) -> dict[str, Any]:
     return serialised
 
 
-def to_item_values(state: ScoreState) -> dict[str, Any]:
+def to_item_values(state: ScoreState, keys: RuleKeys) -> dict[str, Any]:
     """Every attribute the exact path writes (None = remove)."""
     pending = state.alert_pending
     decayable = state.engagement > ZERO and not state.suppressed and state.last_activity_at is not None
@@ -66,14 +111,18 @@ def to_item_values(state: ScoreState) -> dict[str, Any]:
         "stage": state.stage.value,
         "stage_at": state.stage_changed_at,
         "recycled_at": state.recycled_at,
-        "b": state.points,
-        "n": {rule: Decimal(count) for rule, count in state.hits.items()},
+        "b": {keys.key(rule): points for rule, points in state.points.items()},
+        "n": {keys.key(rule): Decimal(count) for rule, count in state.hits.items()},
         "a": state.attributes,
         "a_at": state.attributes_at,
         "pdg": state.attributes_digest,
         "seen": state.seen,
-        "l": state.rule_days,
-        "c": {rule: {"p": use.period, "u": use.used} for rule, use in state.caps.items()},
+        "l": {keys.key(rule): day for rule, day in state.rule_days.items()},
+        "c": {
+            cap_slot(keys, rule, period): used
+            for rule, periods in state.caps.items()
+            for period, used in periods.items()
+        },
         "active_at": state.last_activity_at,
         "armed": state.alert_armed,
         "pending": None
@@ -100,7 +149,15 @@ def _int(value: Any) -> int | None:
     return None if value is None else int(value)
 
 
-def from_item(item: dict[str, Any]) -> ScoreState:
+def _caps(stored: dict[str, Any], keys: RuleKeys) -> dict[str, dict[str, Decimal]]:
+    caps: dict[str, dict[str, Decimal]] = {}
+    for slot, used in stored.items():
+        key, _, period = slot.rpartition(".")
+        caps.setdefault(keys.rule(key), {})[period] = Decimal(used)
+    return caps
+
+
+def from_item(item: dict[str, Any], keys: RuleKeys) -> ScoreState:
     """Decode a raw (typed) DynamoDB item into a ScoreState."""
     data = {key: _deserializer.deserialize(value) for key, value in item.items()}
     pending = data.get("pending")
@@ -117,14 +174,14 @@ def from_item(item: dict[str, Any]) -> ScoreState:
         stage=Stage(data.get("stage", Stage.LEAD.value)),
         stage_changed_at=_int(data.get("stage_at")),
         recycled_at=_int(data.get("recycled_at")),
-        points={rule: Decimal(points) for rule, points in data.get("b", {}).items()},
-        hits={rule: int(count) for rule, count in data.get("n", {}).items()},
+        points={keys.rule(key): Decimal(points) for key, points in data.get("b", {}).items()},
+        hits={keys.rule(key): int(count) for key, count in data.get("n", {}).items()},
         attributes=dict(data.get("a", {})),
         attributes_at=_int(data.get("a_at")),
         attributes_digest=data.get("pdg"),
         seen=list(data.get("seen", [])),
-        rule_days={rule: int(day) for rule, day in data.get("l", {}).items()},
-        caps={rule: CapUse(str(use["p"]), Decimal(use["u"])) for rule, use in data.get("c", {}).items()},
+        rule_days={keys.rule(key): int(day) for key, day in data.get("l", {}).items()},
+        caps=_caps(data.get("c", {}), keys),
         last_activity_at=_int(data.get("active_at")),
         alert_armed=bool(data.get("armed", True)),
         alert_pending=None
@@ -190,11 +247,20 @@ class Expression:
         return request
 
 
-def fast_update(plan: FastPathPlan, model_id: str, lead_id: str) -> dict[str, Any]:
-    """The single conditional UpdateItem that applies `plan`; its condition is `plan.applies_to`."""
+def fast_update(plan: FastPathPlan, keys: RuleKeys, model_id: str, lead_id: str) -> dict[str, Any]:
+    """The single conditional UpdateItem that applies `plan`; its condition is `plan.applies_to`.
+
+    Nested counters use SET with if_not_exists rather than ADD, which DynamoDB documents for top-level
+    attributes only; the maps themselves always exist (the exact path writes them, empty or not).
+    """
     x = Expression()
     n = x.named  # every attribute goes through a placeholder: DynamoDB reserves hundreds of words
     one = x.value(1)
+    zero = x.value(0)
+
+    def increment(path: str, amount: str) -> str:
+        return f"{path} = if_not_exists({path}, {zero}) + {amount}"
+
     x.sets += [
         f"{n('v')} = {n('v')} + {one}",
         f"{n('seen')} = list_append({n('seen')}, {x.value([plan.fingerprint])})",
@@ -212,16 +278,16 @@ def fast_update(plan: FastPathPlan, model_id: str, lead_id: str) -> dict[str, An
     if plan.total_delta != ZERO:
         x.sets.append(f"{n('total')} = {n('total')} + {x.value(plan.total_delta)}")
     for rule, points in plan.points.items():
-        x.adds.append(f"{n('b')}.{x.name(rule)} {x.value(points)}")
+        x.sets.append(increment(f"{n('b')}.{x.name(keys.key(rule))}", x.value(points)))
     day = x.value(plan.day) if plan.hits else ""
     for rule, count in plan.hits.items():
-        key = x.name(rule)
-        x.adds.append(f"{n('n')}.{key} {x.value(count)}")
+        key = x.name(keys.key(rule))
+        x.sets.append(increment(f"{n('n')}.{key}", x.value(count)))
         x.sets.append(f"{n('l')}.{key} = {day}")
     for check in plan.caps:
-        cap = f"{n('c')}.{x.name(check.rule_id)}"
-        x.adds.append(f"{cap}.{n('u')} {x.value(check.points)}")
-        x.conditions.append(f"{cap}.{n('p')} = {x.value(check.period)} AND {cap}.{n('u')} <= {x.value(check.max_used)}")
+        slot = f"{n('c')}.{x.name(cap_slot(keys, check.rule_id, check.period))}"
+        x.sets.append(increment(slot, x.value(check.points)))
+        x.conditions.append(f"attribute_not_exists({slot}) OR {slot} <= {x.value(check.max_used)}")
     for guard in plan.guards:
         x.conditions.append(f"{n('total')} < {x.value(guard.below)} OR {n('total')} >= {x.value(guard.at_or_above)}")
     if plan.attributes_digest is not None:
@@ -242,10 +308,10 @@ def fast_update(plan: FastPathPlan, model_id: str, lead_id: str) -> dict[str, An
     return x.request()
 
 
-def full_update(state: ScoreState, expected_version: int) -> dict[str, Any]:
+def full_update(state: ScoreState, keys: RuleKeys, expected_version: int) -> dict[str, Any]:
     """The exact path's write: every attribute, guarded by the version it was computed from."""
     x = Expression()
-    for attribute, value in to_item_values(state).items():
+    for attribute, value in to_item_values(state, keys).items():
         placeholder = x.name(attribute)
         if value is None:
             x.removes.append(placeholder)

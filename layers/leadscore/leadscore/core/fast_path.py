@@ -18,7 +18,7 @@ from leadscore.core.identity import attributes_digest
 from leadscore.core.rules import ZERO, CompiledModel
 from leadscore.core.scoring import EventFacts, engagement_hits
 from leadscore.core.stages import day_code, day_number, period_id
-from leadscore.core.state import SEEN_MAX, CapUse, ScoreState
+from leadscore.core.state import SEEN_MAX, ScoreState
 
 # Appending must not reach SEEN_MAX, where the exact path would trim instead.
 SEEN_APPEND_LIMIT = SEEN_MAX - 1
@@ -26,7 +26,7 @@ SEEN_APPEND_LIMIT = SEEN_MAX - 1
 
 @dataclass(frozen=True, slots=True)
 class CapCheck:
-    """The capped rule's counter is for `period` and has room for `points` (used <= max_used)."""
+    """The capped rule's counter for `period` (absent = 0) has room for `points` (used <= max_used)."""
 
     rule_id: str
     period: str
@@ -81,8 +81,7 @@ class FastPathPlan:
         ):
             return False
         for check in self.caps:
-            use = state.caps.get(check.rule_id)
-            if use is None or use.period != check.period or use.used > check.max_used:
+            if state.caps.get(check.rule_id, {}).get(check.period, ZERO) > check.max_used:
                 return False
         if not all(guard.holds(state.total) for guard in self.guards):
             return False
@@ -102,9 +101,10 @@ class FastPathPlan:
         for rule, count in self.hits.items():
             hits[rule] = hits.get(rule, 0) + count
             rule_days[rule] = self.day
-        caps = {rule: CapUse(use.period, use.used) for rule, use in state.caps.items()}
+        caps = {rule: dict(periods) for rule, periods in state.caps.items()}
         for check in self.caps:
-            caps[check.rule_id].used += check.points
+            periods = caps.setdefault(check.rule_id, {})
+            periods[check.period] = periods.get(check.period, ZERO) + check.points
         return replace(
             state,
             version=state.version + 1,

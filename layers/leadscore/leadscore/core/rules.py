@@ -143,6 +143,10 @@ class CompiledModel:
     def version(self) -> str:
         return self.model.version
 
+    @property
+    def rule_ids(self) -> tuple[str, ...]:
+        return tuple(self.descriptions)
+
 
 def _compile_fit(rule: FitRule) -> CompiledFitRule:
     return CompiledFitRule(

@@ -7,7 +7,7 @@ state is never mutated (callers retry with it on write conflicts).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -19,7 +19,6 @@ from leadscore.core.state import (
     SEEN_KEEP,
     SEEN_MAX,
     STAGE_ORDER,
-    CapUse,
     PendingAlert,
     ScoreState,
     Stage,
@@ -40,10 +39,10 @@ class EventFacts:
     attributes: Mapping[str, Scalar]
     properties: Mapping[str, Scalar]
     email_domain: str
+    fingerprint: str = field(init=False)  # derived once: both paths and the store compare it
 
-    @property
-    def fingerprint(self) -> str:
-        return event_fingerprint(self.source, self.event_id)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "fingerprint", event_fingerprint(self.source, self.event_id))
 
 
 def facts_from_event(event: LeadEvent) -> EventFacts:
@@ -120,15 +119,15 @@ def engagement_hits(facts: EventFacts, model: CompiledModel) -> tuple[CompiledEn
 
 
 def _copy(state: ScoreState) -> ScoreState:
-    return replace(
-        state,
-        points=dict(state.points),
-        hits=dict(state.hits),
-        attributes=dict(state.attributes),
-        seen=list(state.seen),
-        rule_days=dict(state.rule_days),
-        caps={rule: CapUse(use.period, use.used) for rule, use in state.caps.items()},
-    )
+    # Spelled out rather than dataclasses.replace, which inspects the fields on every call (hot loop).
+    s = state
+    return ScoreState(
+        s.lead_id, s.model_id, s.model_version, s.version, s.fit, s.engagement, s.total, s.stage,
+        s.stage_changed_at, s.recycled_at, dict(s.points), dict(s.hits), dict(s.attributes), s.attributes_at,
+        s.attributes_digest, list(s.seen), dict(s.rule_days), {rule: dict(p) for rule, p in s.caps.items()},
+        s.last_activity_at, s.alert_armed, s.alert_pending, s.alerts_sent, s.last_alert_at, s.suppressed,
+        s.created_at, s.updated_at,
+    )  # fmt: skip
 
 
 def _award(rule: CompiledEngagementRule, occurred_at: int, state: ScoreState) -> RuleHit:
@@ -136,15 +135,16 @@ def _award(rule: CompiledEngagementRule, occurred_at: int, state: ScoreState) ->
     if rule.cap is None or rule.points <= ZERO:
         return RuleHit(rule.id, rule.points)
     period = period_id(occurred_at, rule.cap.per)
-    use = state.caps.get(rule.id)
-    if use is not None and use.period > period:
-        # A late event from a period we no longer track: award up to the cap, keep today's counter.
-        points = min(rule.points, rule.cap.points)
-        return RuleHit(rule.id, points, capped=points < rule.points)
-    used = use.used if use is not None and use.period == period else ZERO
+    periods = state.caps.setdefault(rule.id, {})
+    used = periods.get(period, ZERO)  # a late event from a pruned period starts from zero again
     points = max(ZERO, min(rule.points, rule.cap.points - used))
-    state.caps[rule.id] = CapUse(period, used + points)
+    periods[period] = used + points
     return RuleHit(rule.id, points, capped=points < rule.points)
+
+
+def _prune_caps(state: ScoreState) -> None:
+    """Keep only each capped rule's newest period: older counters matter only to late events."""
+    state.caps = {rule: {max(periods): periods[max(periods)]} for rule, periods in state.caps.items() if periods}
 
 
 def _merge_attributes(facts: EventFacts, model: CompiledModel, state: ScoreState) -> bool:
@@ -220,7 +220,9 @@ def score_event(
 
     new.seen.append(fingerprint)
     if len(new.seen) >= SEEN_MAX:
+        # Housekeeping happens only here, where the fast path never applies, so both paths stay equal.
         new.seen = new.seen[-SEEN_KEEP:]
+        _prune_caps(new)
     new.version = state.version + 1
     new.created_at = state.created_at or now
     new.updated_at = now

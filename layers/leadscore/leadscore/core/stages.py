@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import lru_cache
 
 from leadscore.core.state import Stage
 from leadscore.models.scoring_model import Band, Period, ScoringModel
+
+DAY_SECONDS = 86_400  # UTC days have no leap seconds in epoch time
 
 
 def stage_for(total: Decimal, model: ScoringModel) -> Stage:
@@ -31,19 +34,31 @@ def band_for(fit: Decimal, engagement: Decimal, model: ScoringModel) -> str:
 
 
 def period_id(epoch_seconds: int, per: Period) -> str:
-    """The UTC calendar period an instant falls in: '2026-11-22', '2026-W47' or '2026-11'."""
-    moment = datetime.fromtimestamp(epoch_seconds, UTC)
+    return _period_of_day(epoch_seconds // DAY_SECONDS, per)
+
+
+@lru_cache(maxsize=4096)
+def _period_of_day(day: int, per: Period) -> str:
+    """The UTC calendar period an instant falls in, compact (it is a map key in the hot item):
+    '261122' (day), '26W47' (ISO week), '2611' (month). Ordered as text within one kind."""
+    moment = datetime.fromtimestamp(day * DAY_SECONDS, UTC)
     if per is Period.DAY:
-        return moment.strftime("%Y-%m-%d")
+        return moment.strftime("%y%m%d")
     if per is Period.WEEK:
         year, week, _ = moment.isocalendar()
-        return f"{year}-W{week:02d}"
-    return moment.strftime("%Y-%m")
+        return f"{year % 100:02d}W{week:02d}"
+    return moment.strftime("%y%m")
 
 
 def day_code(epoch_seconds: int) -> int:
     """yymmdd (UTC) as a number: a compact, ordered day stamp for 'last seen' per rule."""
-    return int(datetime.fromtimestamp(epoch_seconds, UTC).strftime("%y%m%d"))
+    return _day_code(epoch_seconds // DAY_SECONDS)
+
+
+@lru_cache(maxsize=4096)
+def _day_code(day: int) -> int:
+    # strftime is the costliest call of a scored event; a day's code is computed once per day.
+    return int(datetime.fromtimestamp(day * DAY_SECONDS, UTC).strftime("%y%m%d"))
 
 
 def day_number(epoch_seconds: int) -> int:

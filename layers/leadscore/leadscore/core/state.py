@@ -25,14 +25,6 @@ STAGE_ORDER = {Stage.LEAD: 0, Stage.MQL: 1, Stage.SQL: 2}
 
 
 @dataclass(slots=True)
-class CapUse:
-    """Points already awarded by one capped rule in one period (e.g. '2026-11-22')."""
-
-    period: str
-    used: Decimal
-
-
-@dataclass(slots=True)
 class PendingAlert:
     """A sales alert that was decided but not yet confirmed published (the outbox)."""
 
@@ -73,7 +65,9 @@ class ScoreState:
     attributes_digest: str | None = None  # digest of the last event's attributes, when state reflects them
     seen: list[str] = field(default_factory=list)  # fingerprints of recent events, oldest first
     rule_days: dict[str, int] = field(default_factory=dict)  # engagement rule id -> last day it matched (yymmdd)
-    caps: dict[str, CapUse] = field(default_factory=dict)
+    # capped rule id -> {period id: points awarded in it}. One counter per period, so an event in a new
+    # period starts a new counter without reading the old one; the exact path prunes old periods.
+    caps: dict[str, dict[str, Decimal]] = field(default_factory=dict)
     last_activity_at: int | None = None
     alert_armed: bool = True
     alert_pending: PendingAlert | None = None

@@ -1,0 +1,33 @@
+"""`make bench`: print every figure; never fail on a number (wall time is measured, not asserted).
+
+python -m benchmarks            full runs (about 10 minutes: moto prices every DynamoDB request in Python)
+python -m benchmarks --quick    smaller inputs (about 2 minutes)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+
+from benchmarks import bench_core, bench_dynamodb, bench_import
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller inputs, for a first look")
+    quick = parser.parse_args().quick
+    # Nothing here talks to AWS; keep the handlers' Powertools quiet and local.
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+    print(f"leadscore benchmarks on Python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} cores")
+    print("\n== scoring core (pure Python, no I/O)")
+    bench_core.main(quick=quick)
+    print("\n== DynamoDB requests and request units per scored event (moto, priced by AWS's size rule)")
+    bench_dynamodb.main(quick=quick)
+    print("\n== cold import of each handler (fresh interpreter, deployed environment)")
+    bench_import.main(quick=quick)
+
+
+if __name__ == "__main__":
+    main()
