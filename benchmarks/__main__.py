@@ -1,7 +1,7 @@
 """`make bench`: print every figure; never fail on a number (wall time is measured, not asserted).
 
-python -m benchmarks            full runs (about 10 minutes: moto prices every DynamoDB request in Python)
-python -m benchmarks --quick    smaller inputs (about 2 minutes)
+python -m benchmarks            full runs (about 6 minutes: moto serves every DynamoDB request in Python)
+python -m benchmarks --quick    smaller inputs (about 1.5 minutes)
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """DynamoDB request units per scored event: our conditional single write vs a naive read-modify-write.
 
 Runs the real ScoringService and DynamoLeadStore against moto (in-process), with the table built from
-template.yaml, over a realistic stream: 1,000 leads, each arriving through a form and then opening and
+template.yaml, over a realistic stream: 300 leads (60 with --quick), each arriving through a form and then opening and
 clicking emails, viewing pages and submitting more forms over 30 days, with 2% redeliveries. Requests are
 counted from botocore events and priced by AWS's item-size rule (moto's consumed capacity is a constant).
 """
@@ -233,7 +233,7 @@ def _percentile(values: list[int], fraction: float) -> int:
 
 
 def main(quick: bool = False, say: Callable[[str], None] = print) -> dict[str, float]:
-    leads, per_lead = (200, 10) if quick else (1_000, 12)
+    leads, per_lead = (60, 10) if quick else (300, 12)
     model = compile_model(load_model_file(ROOT / "scoring" / "default.yaml"))
     events = realistic_stream(leads, per_lead)
     ours = run_ours(events, model)

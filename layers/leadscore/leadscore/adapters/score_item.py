@@ -224,6 +224,12 @@ class Expression:
         self.names[placeholder] = attribute
         return placeholder
 
+    def constant(self, value: int) -> str:
+        """One placeholder per constant, created on first use (DynamoDB rejects values no clause mentions)."""
+        name = f":k{value}"
+        self.values[name] = serialise(value)
+        return name
+
     def value(self, value: Any) -> str:
         placeholder = f":v{len(self.values)}"
         self.values[placeholder] = serialise(value)
@@ -256,10 +262,9 @@ def fast_update(plan: FastPathPlan, keys: RuleKeys, model_id: str, lead_id: str)
     x = Expression()
     n = x.named  # every attribute goes through a placeholder: DynamoDB reserves hundreds of words
     one = x.value(1)
-    zero = x.value(0)
 
     def increment(path: str, amount: str) -> str:
-        return f"{path} = if_not_exists({path}, {zero}) + {amount}"
+        return f"{path} = if_not_exists({path}, {x.constant(0)}) + {amount}"
 
     x.sets += [
         f"{n('v')} = {n('v')} + {one}",
@@ -318,7 +323,7 @@ def full_update(state: ScoreState, keys: RuleKeys, expected_version: int) -> dic
         else:
             x.sets.append(f"{placeholder} = {x.value(value)}")
     if expected_version:
-        x.conditions.append(f"v = {x.value(expected_version)}")
+        x.conditions.append(f"{x.named('v')} = {x.value(expected_version)}")
     else:
-        x.conditions.append("attribute_not_exists(pk)")
+        x.conditions.append(f"attribute_not_exists({x.named('pk')})")
     return x.request()
