@@ -25,7 +25,8 @@ def assert_well_formed(request: dict[str, Any]) -> None:
     # Only placeholders name attributes: any bare word other than functions and keywords could be reserved.
     bare = set(re.findall(r"(?<![#:\w])[A-Za-z_]+(?![\w(])", text)) - {"SET", "ADD", "REMOVE", "AND", "OR", "NOT"}
     assert not bare
-    paths = [clause.split("=")[0].strip() for clause in request["UpdateExpression"].removeprefix("SET ").split(", ")]
+    sets = re.split(r"\b(?:REMOVE|ADD)\b", request["UpdateExpression"].split("SET ", 1)[-1])[0]
+    paths = [clause.split("=")[0].strip() for clause in sets.split(", ")]
     assert len(paths) == len(set(paths)), "a path may be set only once"
 
 
@@ -81,3 +82,33 @@ def test_rule_keys_are_short_stable_and_reversible() -> None:
     assert [keys.rule(keys.key(rule)) for rule in ids] == list(ids)
     # ... and a key the model no longer knows decodes to itself
     assert keys.rule("zzzz") == "zzzz"
+
+
+class RecordingClient:
+    """Stands in for the DynamoDB client: records each UpdateItem request and succeeds."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict[str, Any]] = []
+
+    def update_item(self, **request: Any) -> dict[str, Any]:
+        self.requests.append(request)
+        return {"Attributes": {"pk": {"S": "LEAD#lead000001"}, "sk": {"S": "SCORE#default"}}}
+
+
+def test_the_alert_and_profile_writes_are_well_formed() -> None:
+    # Given the DynamoDB store over a recording client
+    from leadscore.adapters.dynamodb import DynamoLeadStore  # noqa: PLC0415 - imports boto3 types
+
+    client = RecordingClient()
+    store = DynamoLeadStore(client, "leads", [the_default_model()])  # type: ignore[arg-type]
+
+    # When it claims, releases and completes an alert and writes a profile
+    store.claim_alert("lead000001", "default", "alert-1", MONDAY, MONDAY + 60)
+    store.release_alert("lead000001", "default", "alert-1")
+    store.complete_alert("lead000001", "default", "alert-1", MONDAY)
+    store.upsert("lead000001", "ada@analytical.example", {"job_title": "CTO", "company_size": 250}, MONDAY)
+
+    # Then every request is one DynamoDB would accept
+    assert len(client.requests) == 4
+    for request in client.requests:
+        assert_well_formed(request)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import NamedTuple
 
 from leadscore.core.identity import attributes_digest, event_fingerprint
 from leadscore.core.rules import ZERO, CompiledEngagementRule, CompiledModel, as_number
@@ -63,8 +64,9 @@ class Outcome(StrEnum):
     NO_OP = "no_op"  # matched no rule and told us nothing new: nothing to store
 
 
-@dataclass(frozen=True, slots=True)
-class RuleHit:
+# NamedTuples rather than frozen dataclasses: both are immutable, and these two are built for every event,
+# where a frozen dataclass pays an object.__setattr__ per field.
+class RuleHit(NamedTuple):
     """A rule that matched this event and the points it actually gave (0 when capped or worth 0)."""
 
     rule_id: str
@@ -72,8 +74,7 @@ class RuleHit:
     capped: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class ScoreResult:
+class ScoreResult(NamedTuple):
     state: ScoreState
     outcome: Outcome
     hits: tuple[RuleHit, ...] = ()
