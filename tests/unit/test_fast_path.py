@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from decimal import Decimal
 
 from leadscore.core.fast_path import plan_fast_path
 from leadscore.core.scoring import facts_from_event, score_event
@@ -16,6 +17,7 @@ from tests.unit.builders import (
     a_model,
     a_page_view,
     an_email_event,
+    score,
     score_all,
     the_default_model,
 )
@@ -154,10 +156,24 @@ def test_an_event_nobody_scores_has_no_plan() -> None:
     assert plan is None
 
 
-def test_reaching_the_rearm_level_goes_exact_even_when_nothing_changes() -> None:
-    # Given an armed lead at 35 (re-arm level 40)
+def test_rising_through_the_rearm_level_stays_fast_and_falling_through_it_goes_exact() -> None:
+    # Given an armed lead at 35 (re-arm level 40, sales threshold 50)
     model = a_model()
     state, _ = score_all([a_form_event(form_id="paper"), a_form_event(form_id="demo")], model)
 
-    # When +5 takes it to exactly 40 / Then the guard is conservative: the exact path decides
-    assert fast_result(a_form_event(form_id="paper", at=MONDAY + 1), state, model) is None
+    # When +5 takes it to exactly 40 / Then nothing but the total changes: the fast path applies
+    rising = fast_result(a_form_event(form_id="paper", at=MONDAY + 1), state, model)
+    assert rising is not None
+    assert rising.total == 40
+
+    # Given an alerted (disarmed) lead that has since fallen to 45: MQL, still above the re-arm level
+    alerted, _ = score_all([a_form_event(form_id="demo"), a_form_event(form_id="demo", at=MONDAY + 1)], model)
+    cooled = replace(alerted, alert_pending=None, engagement=Decimal(45), total=Decimal(45), stage=Stage.MQL)
+    assert not cooled.alert_armed
+
+    # When -20 takes it to 25: no stage threshold is crossed, only the re-arm level
+    bounce = an_email_event(EventType.EMAIL_BOUNCED, at=MONDAY + 2)
+
+    # Then only the exact path may apply it, because it re-arms the lead
+    assert fast_result(bounce, cooled, model) is None
+    assert score(bounce, model, cooled).state.alert_armed

@@ -123,10 +123,15 @@ class FastPathPlan:
 
 
 def _guards(model: CompiledModel, delta: Decimal) -> tuple[LevelGuard, ...]:
-    """One guard per level the total must not cross: stage thresholds and the re-arm level."""
+    """One guard per level the total must not cross: stage thresholds and, going down, the re-arm level.
+
+    Rising through the re-arm level changes nothing: a lead is disarmed only at or above it (the exact path
+    re-arms whenever a disarmed lead's total ends below it), so only a fall can re-arm.
+    """
     if delta == ZERO:
         return ()
-    levels = sorted({model.model.thresholds.mql, model.model.thresholds.sql, model.model.rearm_level})
+    thresholds = model.model.thresholds
+    levels = sorted({thresholds.mql, thresholds.sql} | ({model.model.rearm_level} if delta < ZERO else set()))
     up, down = max(delta, ZERO), min(delta, ZERO)
     # Crossing L means min(t, t+d) < L <= max(t, t+d), i.e. L - up <= t < L - down.
     return tuple(LevelGuard(below=level - up, at_or_above=level - down) for level in levels)
