@@ -25,6 +25,7 @@ from tests.unit.builders import (
     a_new_lead,
     a_page_view,
     an_email_event,
+    epoch,
     facts,
     score,
     score_all,
@@ -257,6 +258,24 @@ def test_a_late_event_counts_against_its_own_days_cap_without_disturbing_todays(
     assert result.state.last_activity_at == tuesday + 2
 
 
+def test_a_capped_hit_drops_its_rules_counters_from_two_to_seven_periods_back() -> None:
+    # Given opens on Monday, Tuesday and Wednesday
+    model = the_default_model()
+    opens = [an_email_event(at=MONDAY + day * DAY) for day in (0, 1, 2)]
+    state, _ = score_all(opens, model)
+
+    # Then Wednesday's open dropped Monday's counter: the item keeps today's and yesterday's
+    assert state.caps["email_open"] == {"261124": 1, "261125": 1}
+
+    # When the next open comes on Saturday / Then Tuesday's and Wednesday's counters go too
+    saturday = score(an_email_event(at=MONDAY + 5 * DAY), model, state)
+    assert saturday.state.caps["email_open"] == {"261128": 1}
+
+    # When one comes nine days later still / Then Saturday's counter, beyond the window, waits for housekeeping
+    later = score(an_email_event(at=MONDAY + 14 * DAY), model, saturday.state)
+    assert later.state.caps["email_open"] == {"261128": 1, "261207": 1}
+
+
 def test_housekeeping_keeps_only_each_capped_rules_newest_period() -> None:
     # Given opens on 24 consecutive days (one counter per day)
     model = the_default_model()
@@ -384,6 +403,25 @@ def test_rearming_below_sql_minus_margin_allows_a_second_alert_on_the_next_cross
     assert climb.new_alert is not None
     assert climb.new_alert.alert_id.split("-")[2] == "2"  # the lead's second alert
     assert more.new_alert is None
+
+
+def test_a_recrossing_while_the_first_alert_is_still_going_out_is_covered_by_that_alert() -> None:
+    # Given a lead whose first alert is decided but not yet published (pending)
+    model = a_model()
+    state, _ = score_all([demo(), demo()], model)
+    assert state.alert_pending is not None
+
+    # When it falls below the re-arm level (re-armed) and climbs back over sql before the alert goes out
+    fallen, _ = score_all([bounce(), bounce()], model, state)
+    assert fallen.alert_armed is True
+    climb = score(demo(), model, fallen)
+
+    # Then no second alert is raised, the lead is disarmed again, and after publishing nothing more is owed
+    assert climb.state.total == 50
+    assert climb.new_alert is None
+    assert climb.state.alert_armed is False
+    later = score(paper(), model, published(climb.state))
+    assert later.new_alert is None
 
 
 def test_a_suppressed_lead_never_alerts() -> None:
@@ -610,3 +648,15 @@ def test_the_hot_loop_copy_keeps_every_field_and_shares_no_container() -> None:
     for name in ("points", "hits", "attributes", "seen", "rule_days", "caps"):
         assert getattr(copied, name) is not getattr(state, name)
     assert copied.caps["a"] is not state.caps["a"]
+
+
+def test_stale_periods_step_back_by_calendar_period_across_year_ends() -> None:
+    # Given 10 January 2026 (ISO week 2)
+    from leadscore.core.stages import stale_periods  # noqa: PLC0415
+
+    january = epoch(2026, 1, 10)
+
+    # Then the periods two to seven back are whole days, ISO weeks and months, into 2025
+    assert stale_periods(january, Period.DAY) == ("260108", "260107", "260106", "260105", "260104", "260103")
+    assert stale_periods(january, Period.WEEK) == ("25W52", "25W51", "25W50", "25W49", "25W48", "25W47")
+    assert stale_periods(january, Period.MONTH) == ("2511", "2510", "2509", "2508", "2507", "2506")

@@ -293,6 +293,8 @@ def fast_update(plan: FastPathPlan, keys: RuleKeys, model_id: str, lead_id: str)
         slot = f"{n('c')}.{x.name(cap_slot(keys, check.rule_id, check.period))}"
         x.sets.append(increment(slot, x.value(check.points)))
         x.conditions.append(f"attribute_not_exists({slot}) OR {slot} <= {x.value(check.max_used)}")
+        # Removing a key that is not there is a no-op: the fast path need not know which old counters exist.
+        x.removes += [f"{n('c')}.{x.name(cap_slot(keys, check.rule_id, stale))}" for stale in check.stale]
     for guard in plan.guards:
         x.conditions.append(f"{n('total')} < {x.value(guard.below)} OR {n('total')} >= {x.value(guard.at_or_above)}")
     if plan.attributes_digest is not None:

@@ -17,7 +17,7 @@ from decimal import Decimal
 from leadscore.core.identity import attributes_digest
 from leadscore.core.rules import ZERO, CompiledModel
 from leadscore.core.scoring import EventFacts, engagement_hits
-from leadscore.core.stages import day_code, day_number, period_id
+from leadscore.core.stages import day_code, day_number, period_id, stale_periods
 from leadscore.core.state import SEEN_MAX, ScoreState
 
 # Appending must not reach SEEN_MAX, where the exact path would trim instead.
@@ -26,12 +26,16 @@ SEEN_APPEND_LIMIT = SEEN_MAX - 1
 
 @dataclass(frozen=True, slots=True)
 class CapCheck:
-    """The capped rule's counter for `period` (absent = 0) has room for `points` (used <= max_used)."""
+    """The capped rule's counter for `period` (absent = 0) has room for `points` (used <= max_used).
+
+    Applying it also removes the counters of `stale` periods, exactly as the exact path does.
+    """
 
     rule_id: str
     period: str
     points: Decimal
     max_used: Decimal
+    stale: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +109,8 @@ class FastPathPlan:
         for check in self.caps:
             periods = caps.setdefault(check.rule_id, {})
             periods[check.period] = periods.get(check.period, ZERO) + check.points
+            for stale in check.stale:
+                periods.pop(stale, None)
         return replace(
             state,
             version=state.version + 1,
@@ -151,7 +157,8 @@ def plan_fast_path(facts: EventFacts, model: CompiledModel, *, now: int) -> Fast
             if rule.points > rule.cap.points:
                 return None
             period = period_id(facts.occurred_at, rule.cap.per)
-            caps.append(CapCheck(rule.id, period, rule.points, rule.cap.points - rule.points))
+            stale = stale_periods(facts.occurred_at, rule.cap.per)
+            caps.append(CapCheck(rule.id, period, rule.points, rule.cap.points - rule.points, stale))
         if rule.points != ZERO:
             points[rule.id] = points.get(rule.id, ZERO) + rule.points
     engagement_delta = sum(points.values(), ZERO)

@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 from leadscore.core.identity import attributes_digest, event_fingerprint
 from leadscore.core.rules import ZERO, CompiledEngagementRule, CompiledModel, as_number
-from leadscore.core.stages import day_code, period_id, stage_for
+from leadscore.core.stages import day_code, period_id, stage_for, stale_periods
 from leadscore.core.state import (
     SEEN_KEEP,
     SEEN_MAX,
@@ -140,6 +140,8 @@ def _award(rule: CompiledEngagementRule, occurred_at: int, state: ScoreState) ->
     used = periods.get(period, ZERO)  # a late event from a pruned period starts from zero again
     points = max(ZERO, min(rule.points, rule.cap.points - used))
     periods[period] = used + points
+    for stale in stale_periods(occurred_at, rule.cap.per):
+        periods.pop(stale, None)
     return RuleHit(rule.id, points, capped=points < rule.points)
 
 
@@ -256,12 +258,12 @@ def _update_alert(
     if not state.alert_armed and state.total < model.model.rearm_level:
         state.alert_armed = True
         rearmed = True
-    if (
-        state.alert_armed
-        and not state.suppressed
-        and state.alert_pending is None
-        and state.total >= model.model.thresholds.sql
-    ):
+    if state.alert_armed and not state.suppressed and state.total >= model.model.thresholds.sql:
+        if state.alert_pending is not None:
+            # Fell below the re-arm level and rose again while the alert was still going out: that alert
+            # covers this crossing too. Otherwise an armed lead would sit above sql with no alert owed.
+            state.alert_armed = False
+            return rearmed, None
         state.alert_pending = PendingAlert(
             alert_id=f"{state.lead_id[:10]}-{state.model_id}-{state.alerts_sent + 1}-{fingerprint}",
             created_at=now,

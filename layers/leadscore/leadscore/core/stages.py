@@ -33,14 +33,37 @@ def band_for(fit: Decimal, engagement: Decimal, model: ScoringModel) -> str:
     return _band(fit, model.bands.fit) + _band(engagement, model.bands.engagement)
 
 
+# A capped hit removes its rule's counters 2 to STALE_PERIODS + 1 periods old (blindly, on both paths), so
+# the hot item keeps the current and previous counter per capped rule; older ones left by a long gap go at
+# the next housekeeping.
+STALE_PERIODS = 6
+
+
 def period_id(epoch_seconds: int, per: Period) -> str:
+    """The UTC calendar period an instant falls in, compact (it is a map key in the hot item):
+    '261122' (day), '26W47' (ISO week), '2611' (month). Ordered as text within one kind."""
     return _period_of_day(epoch_seconds // DAY_SECONDS, per)
+
+
+def stale_periods(epoch_seconds: int, per: Period) -> tuple[str, ...]:
+    """The periods 2 to STALE_PERIODS + 1 before the one `epoch_seconds` falls in, newest first."""
+    return _stale_periods_of_day(epoch_seconds // DAY_SECONDS, per)
+
+
+@lru_cache(maxsize=4096)
+def _stale_periods_of_day(day: int, per: Period) -> tuple[str, ...]:
+    steps = range(2, STALE_PERIODS + 2)
+    if per is Period.DAY:
+        return tuple(_period_of_day(day - step, per) for step in steps)
+    if per is Period.WEEK:
+        return tuple(_period_of_day(day - 7 * step, per) for step in steps)
+    moment = datetime.fromtimestamp(day * DAY_SECONDS, UTC)
+    months = moment.year * 12 + moment.month - 1
+    return tuple(f"{(months - step) // 12 % 100:02d}{(months - step) % 12 + 1:02d}" for step in steps)
 
 
 @lru_cache(maxsize=4096)
 def _period_of_day(day: int, per: Period) -> str:
-    """The UTC calendar period an instant falls in, compact (it is a map key in the hot item):
-    '261122' (day), '26W47' (ISO week), '2611' (month). Ordered as text within one kind."""
     moment = datetime.fromtimestamp(day * DAY_SECONDS, UTC)
     if per is Period.DAY:
         return moment.strftime("%y%m%d")
