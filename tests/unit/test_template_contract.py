@@ -68,38 +68,50 @@ def test_the_scorer_reports_partial_batch_failures_and_the_queue_has_a_dlq(templ
     assert queue["RedrivePolicy"]["maxReceiveCount"] >= 3
 
 
-def test_every_function_has_a_log_group_with_retention(template: Any) -> None:
+def test_every_function_logs_to_its_own_log_group_with_retention(template: Any) -> None:
     # Given every function and every log group
     functions = resources_of_type(template, "AWS::Serverless::Function")
-    groups = [body["Properties"] for body in resources_of_type(template, "AWS::Logs::LogGroup").values()]
-    named = {str(group.get("LogGroupName", {}).get("Fn::Sub", "")) for group in groups}
+    groups = resources_of_type(template, "AWS::Logs::LogGroup")
 
-    # Then each function's /aws/lambda/<name> group is declared with a retention
-    for function in functions:
-        assert f"/aws/lambda/${{{function}}}" in named, f"{function} has no LogGroup"
-    assert all("RetentionInDays" in group for group in groups)
-
-
-def _statements(template: Any) -> list[dict[str, Any]]:
-    statements = []
-    for body in resources_of_type(template, "AWS::Serverless::Function").values():
-        for policy in body["Properties"].get("Policies", []):
-            if isinstance(policy, dict) and "Statement" in policy:
-                statements.extend(policy["Statement"])
-    return statements
+    # Then each function logs to a group the template declares, with a retention, and may write only there
+    for name, body in functions.items():
+        group = body["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
+        assert "RetentionInDays" in groups[group]["Properties"], name
+        logs = [s for s in _role_statements(template, body) if "logs:PutLogEvents" in _listed(s["Action"])]
+        assert [s["Resource"] for s in logs] == [{"Fn::GetAtt": [group, "Arn"]}], name
+    assert all("RetentionInDays" in group["Properties"] for group in groups.values())
 
 
-def test_no_function_policy_grants_any_action_on_every_resource(template: Any) -> None:
-    # Given every inline statement of every function's policies
-    statements = _statements(template)
-    assert statements
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
 
-    # Then each names its resources, and no action is a wildcard
-    for statement in statements:
-        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
-        assert "*" not in resources, statement
-        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-        assert not any(action.endswith(":*") or action == "*" for action in actions), statement
+
+def _role_statements(template: Any, function: dict[str, Any]) -> list[dict[str, Any]]:
+    role = function["Properties"]["Role"]["Fn::GetAtt"][0]
+    policies = template["Resources"][role]["Properties"]["Policies"]
+    return [statement for policy in policies for statement in policy["PolicyDocument"]["Statement"]]
+
+
+# X-Ray's write actions have no resource-level permissions; AWS documents Resource "*" for them.
+RESOURCELESS_ACTIONS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+
+
+def test_each_function_has_its_own_least_privilege_role(template: Any) -> None:
+    # Given every function
+    functions = resources_of_type(template, "AWS::Serverless::Function")
+    assert functions
+
+    for name, body in functions.items():
+        # Then it has an explicit role (SAM's generated one would attach AWSLambdaBasicExecutionRole), no
+        # managed policies, and every statement names its resources, with no wildcard action
+        assert "Policies" not in body["Properties"], name
+        role = template["Resources"][body["Properties"]["Role"]["Fn::GetAtt"][0]]["Properties"]
+        assert "ManagedPolicyArns" not in role, name
+        for statement in _role_statements(template, body):
+            actions = _listed(statement["Action"])
+            assert not any(action.endswith(":*") or action == "*" for action in actions), statement
+            if "*" in _listed(statement["Resource"]):
+                assert set(actions) <= RESOURCELESS_ACTIONS, statement
 
 
 def test_no_secret_value_is_written_in_the_template(template: Any) -> None:
