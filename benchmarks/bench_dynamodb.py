@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 import boto3
 from moto import mock_aws
@@ -104,12 +105,10 @@ def realistic_stream(leads: int, events_per_lead: int, seed: int = 11) -> list[L
 @contextmanager
 def emulated_table() -> Iterator[tuple[str, Any, CapacityMeter]]:
     """moto in-process, resources from template.yaml; yields (table, metered client, meter)."""
-    os.environ.update(
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",  # noqa: S106 - moto's fake credentials
-        AWS_DEFAULT_REGION="us-east-1",
-    )
-    with mock_aws():
+    # moto's own credentials and region, and no endpoint override (the local runner sets one): restored after.
+    fake = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
+    with patch.dict(os.environ, fake), mock_aws():
+        os.environ.pop("AWS_ENDPOINT_URL", None)
         template = Template(ROOT / "template.yaml")
         create_resources(template)
         table = template.physical["LeadsTable"].ref
