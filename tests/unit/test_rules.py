@@ -7,14 +7,14 @@ from typing import Any
 
 import pytest
 
-from leadscore.core.rules import as_number, as_text, compile_condition
+from leadscore.core.rules import Fields, as_number, as_text, compile_condition
 from leadscore.models.scoring_model import Condition
 from tests.unit.builders import a_condition
 
 
 def holds(condition: dict[str, Any], value: object, field: str = "x") -> bool:
     predicate = compile_condition(Condition.model_validate(condition))
-    return predicate({} if value is ... else {field: value})  # type: ignore[dict-item]
+    return predicate(Fields({} if value is ... else {field: value}))  # type: ignore[dict-item]
 
 
 MISSING = ...
@@ -117,8 +117,8 @@ def test_a_condition_reads_only_its_own_field() -> None:
     predicate = compile_condition(Condition.model_validate(a_condition("company_size", between=[1, 10])))
 
     # When another field has a matching value / Then it does not hold
-    assert predicate({"employees": 5}) is False
-    assert predicate({"company_size": 5, "employees": 500}) is True
+    assert predicate(Fields({"employees": 5})) is False
+    assert predicate(Fields({"company_size": 5, "employees": 500})) is True
 
 
 @pytest.mark.parametrize(

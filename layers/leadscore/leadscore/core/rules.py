@@ -11,9 +11,9 @@ from leadscore.models.events import Scalar
 from leadscore.models.scoring_model import Cap, Condition, EngagementRule, FitRule, ScoringModel
 
 Values = Mapping[str, Scalar | Decimal]
-Predicate = Callable[[Values], bool]
 
 ZERO = Decimal(0)
+_UNSET = object()
 
 
 def as_text(value: object) -> str | None:
@@ -43,70 +43,101 @@ def as_number(value: object) -> Decimal | None:
     return number if number.is_finite() else None
 
 
+class Fields:
+    """One event's properties (or one lead's attributes) as conditions read them.
+
+    Each field is normalised to text or to a number at most once, however many conditions of however
+    many rules read it: a model's rules mostly look at the same few fields (form id, page url, title).
+    """
+
+    __slots__ = ("_numbers", "_texts", "values")
+
+    def __init__(self, values: Values) -> None:
+        self.values = values
+        self._texts: dict[str, str | None] = {}
+        self._numbers: dict[str, object] = {}
+
+    def text(self, name: str) -> str | None:
+        text = self._texts.get(name, _UNSET)
+        if text is _UNSET:
+            text = self._texts[name] = as_text(self.values.get(name))
+        return text  # type: ignore[return-value]
+
+    def number(self, name: str) -> Decimal | None:
+        number = self._numbers.get(name, _UNSET)
+        if number is _UNSET:
+            number = self._numbers[name] = as_number(self.values.get(name))
+        return number  # type: ignore[return-value]
+
+
+Predicate = Callable[[Fields], bool]
+
+
 def _literal_text(value: str | Decimal) -> str:
     return str(value).strip().casefold()
 
 
 def compile_condition(condition: Condition) -> Predicate:
-    """A predicate over a field mapping that implements `condition` (see ScoringModel docs)."""
+    """A predicate over a record's Fields that implements `condition` (see ScoringModel docs)."""
     field = condition.field
-    test: Callable[[object], bool]
+    test: Predicate
     if condition.exists is not None:
         expected = condition.exists
 
-        def test(value: object) -> bool:
-            return (as_text(value) is not None) is expected
+        def test(fields: Fields) -> bool:
+            return (fields.text(field) is not None) is expected
 
     elif condition.equals is not None:
         wanted = condition.equals
         if isinstance(wanted, Decimal):
-            test = lambda value: as_number(value) == wanted  # noqa: E731
+            test = lambda fields: fields.number(field) == wanted  # noqa: E731
         else:
             wanted_text = _literal_text(wanted)
-            test = lambda value: as_text(value) == wanted_text  # noqa: E731
+            test = lambda fields: fields.text(field) == wanted_text  # noqa: E731
     elif condition.one_of is not None:
         texts = frozenset(_literal_text(item) for item in condition.one_of if not isinstance(item, Decimal))
         numbers = frozenset(item for item in condition.one_of if isinstance(item, Decimal))
 
-        def test(value: object) -> bool:
-            if numbers and as_number(value) in numbers:
+        def test(fields: Fields) -> bool:
+            if numbers and fields.number(field) in numbers:
                 return True
-            return as_text(value) in texts
+            return fields.text(field) in texts
 
     elif condition.contains is not None:
         needles = tuple(_literal_text(item) for item in condition.contains)
 
-        def test(value: object) -> bool:
-            text = as_text(value)
+        def test(fields: Fields) -> bool:
+            text = fields.text(field)
             return text is not None and any(needle in text for needle in needles)
 
     elif condition.matches is not None:
         pattern = re.compile(condition.matches, re.IGNORECASE)
 
-        def test(value: object) -> bool:
+        def test(fields: Fields) -> bool:
+            value = fields.values.get(field)
             return value is not None and pattern.search(str(value)) is not None
 
     else:
         assert condition.between is not None  # the model guarantees exactly one operator
         low, high = condition.between
 
-        def test(value: object) -> bool:
-            number = as_number(value)
+        def test(fields: Fields) -> bool:
+            number = fields.number(field)
             if number is None:
                 return False
             return (low is None or number >= low) and (high is None or number <= high)
 
     if condition.negate:
-        return lambda values: not test(values.get(field))
-    return lambda values: test(values.get(field))
+        return lambda fields: not test(fields)
+    return test
 
 
 def _all_of(predicates: list[Predicate]) -> Predicate:
     if not predicates:
-        return lambda values: True
+        return lambda fields: True
     if len(predicates) == 1:
         return predicates[0]
-    return lambda values: all(predicate(values) for predicate in predicates)
+    return lambda fields: all(predicate(fields) for predicate in predicates)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import NamedTuple
 
 from leadscore.core.identity import attributes_digest, event_fingerprint
-from leadscore.core.rules import ZERO, CompiledEngagementRule, CompiledModel, as_number
+from leadscore.core.rules import ZERO, CompiledEngagementRule, CompiledModel, Fields, as_number
 from leadscore.core.stages import day_code, period_id, stage_for, stale_periods
 from leadscore.core.state import (
     SEEN_KEEP,
@@ -111,12 +111,16 @@ def fit_attributes(facts: EventFacts, model: CompiledModel) -> dict[str, str | D
 
 def score_fit(attributes: Mapping[str, str | Decimal], model: CompiledModel) -> dict[str, Decimal]:
     """Points from every fit rule that holds for `attributes` (rule id -> points, non-zero only)."""
-    return {rule.id: rule.points for rule in model.fit_rules if rule.points != ZERO and rule.applies(attributes)}
+    fields = Fields(attributes)
+    return {rule.id: rule.points for rule in model.fit_rules if rule.points != ZERO and rule.applies(fields)}
 
 
 def engagement_hits(facts: EventFacts, model: CompiledModel) -> tuple[CompiledEngagementRule, ...]:
     rules = model.engagement_by_type.get(facts.type, ())
-    return tuple(rule for rule in rules if rule.applies(facts.properties))
+    if not rules:
+        return ()
+    fields = Fields(facts.properties)
+    return tuple(rule for rule in rules if rule.applies(fields))
 
 
 def _copy(state: ScoreState) -> ScoreState:
@@ -140,8 +144,9 @@ def _award(rule: CompiledEngagementRule, occurred_at: int, state: ScoreState) ->
     used = periods.get(period, ZERO)  # a late event from a pruned period starts from zero again
     points = max(ZERO, min(rule.points, rule.cap.points - used))
     periods[period] = used + points
-    for stale in stale_periods(occurred_at, rule.cap.per):
-        periods.pop(stale, None)
+    if len(periods) > 1:  # usually only this period's counter is there
+        for stale in stale_periods(occurred_at, rule.cap.per):
+            periods.pop(stale, None)
     return RuleHit(rule.id, points, capped=points < rule.points)
 
 
