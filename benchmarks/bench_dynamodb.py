@@ -25,7 +25,7 @@ from moto import mock_aws
 from benchmarks.capacity import CapacityMeter, item_size
 from leadscore.adapters.dynamodb import DynamoLeadStore
 from leadscore.adapters.memory import InMemoryPublisher
-from leadscore.adapters.score_item import RuleKeys, from_item, score_key, serialise, to_item_values
+from leadscore.adapters.score_item import RuleKeys, from_item, score_key, to_item
 from leadscore.core.identity import lead_id_for
 from leadscore.core.rules import CompiledModel, compile_model
 from leadscore.core.scoring import Outcome, facts_from_event, new_state, score_event
@@ -176,12 +176,7 @@ def run_naive(events: list[LeadEvent], model: CompiledModel) -> dict[str, Any]:
                 facts_from_event(event), model, state, now=_epoch(event.received_at), alert_lease_seconds=60
             )
             if result.outcome is Outcome.APPLIED:
-                values = {
-                    name: serialise(value)
-                    for name, value in to_item_values(result.state, keys).items()
-                    if value is not None
-                }
-                client.put_item(TableName=table, Item={**key, **values})
+                client.put_item(TableName=table, Item=to_item(result.state, keys))
             _account(by_path["read-modify-write"], before, meter.snapshot())
     return {"paths": by_path, "total": _total(by_path)}
 

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from benchmarks.bench_dynamodb import realistic_stream
 from benchmarks.capacity import item_size, value_size, write_units
-from leadscore.adapters.score_item import RuleKeys, from_item, score_key, serialise, to_item_values
+from leadscore.adapters.score_item import RuleKeys, from_item, to_item
 from leadscore.core.identity import lead_id_for
 from leadscore.core.scoring import facts_from_event, new_state, score_event
 from leadscore.core.state import ScoreState
@@ -49,10 +49,7 @@ def test_a_typical_leads_score_item_stays_within_one_write_unit() -> None:
     states = scored_leads(100, 12)
 
     # When their score items are encoded as the store writes them
-    items = []
-    for state in states:
-        values = {name: serialise(value) for name, value in to_item_values(state, keys).items() if value is not None}
-        items.append({**score_key(state.lead_id, state.model_id), **values})
+    items = [to_item(state, keys) for state in states]
 
     # Then 95% of them fit in 1 KB with room to spare, and none needs a second write unit
     sizes = sorted(item_size(item) for item in items)

@@ -145,6 +145,12 @@ def to_item_values(state: ScoreState, keys: RuleKeys) -> dict[str, Any]:
     }
 
 
+def to_item(state: ScoreState, keys: RuleKeys) -> dict[str, Any]:
+    """The whole typed item for `state`, keys included (the inverse of `from_item`)."""
+    values = {name: serialise(value) for name, value in to_item_values(state, keys).items() if value is not None}
+    return {**score_key(state.lead_id, state.model_id), **values}
+
+
 def _int(value: Any) -> int | None:
     return None if value is None else int(value)
 

@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from leadscore.core.identity import attributes_digest
 from leadscore.core.rules import ZERO, CompiledModel
-from leadscore.core.scoring import EventFacts, engagement_hits
+from leadscore.core.scoring import EventFacts, count_cap_use, engagement_hits
 from leadscore.core.stages import day_code, day_number, period_id, stale_periods
 from leadscore.core.state import SEEN_MAX, ScoreState
 
@@ -107,10 +107,7 @@ class FastPathPlan:
             rule_days[rule] = self.day
         caps = {rule: dict(periods) for rule, periods in state.caps.items()}
         for check in self.caps:
-            periods = caps.setdefault(check.rule_id, {})
-            periods[check.period] = periods.get(check.period, ZERO) + check.points
-            for stale in check.stale:
-                periods.pop(stale, None)
+            count_cap_use(caps.setdefault(check.rule_id, {}), check.period, check.points, check.stale)
         return replace(
             state,
             version=state.version + 1,

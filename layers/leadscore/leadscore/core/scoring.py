@@ -143,16 +143,22 @@ def _award(rule: CompiledEngagementRule, occurred_at: int, state: ScoreState) ->
     periods = state.caps.setdefault(rule.id, {})
     used = periods.get(period, ZERO)  # a late event from a pruned period starts from zero again
     points = max(ZERO, min(rule.points, rule.cap.points - used))
-    periods[period] = used + points
-    if len(periods) > 1:  # usually only this period's counter is there
-        for stale in stale_periods(occurred_at, rule.cap.per):
-            periods.pop(stale, None)
+    count_cap_use(periods, period, points, stale_periods(occurred_at, rule.cap.per))
     return RuleHit(rule.id, points, capped=points < rule.points)
+
+
+def count_cap_use(periods: dict[str, Decimal], period: str, points: Decimal, stale: tuple[str, ...]) -> None:
+    """Add `points` to `period`'s counter and drop the counters of `stale` periods (both paths do this)."""
+    periods[period] = periods.get(period, ZERO) + points
+    if len(periods) > 1:  # usually only this period's counter is there
+        for old in stale:
+            periods.pop(old, None)
 
 
 def _prune_caps(state: ScoreState) -> None:
     """Keep only each capped rule's newest period: older counters matter only to late events."""
-    state.caps = {rule: {max(periods): periods[max(periods)]} for rule, periods in state.caps.items() if periods}
+    newest = {rule: max(periods) for rule, periods in state.caps.items() if periods}
+    state.caps = {rule: {period: state.caps[rule][period]} for rule, period in newest.items()}
 
 
 def _merge_attributes(facts: EventFacts, model: CompiledModel, state: ScoreState) -> bool:
