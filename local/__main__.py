@@ -32,6 +32,11 @@ def serve(port: int) -> None:
     routes = ", ".join(f"{route.method} {route.path}" for route in stack.template.routes())
     print(f"leadscore is running on {gateway.url} ({routes}); the scorer polls the queue continuously.")
     print(f"Forms signing key: {stack.forms_key()}")
+    for logical_id in sorted(stack.template.of_type("AWS::SecretsManager::Secret")):
+        if logical_id.endswith("WebhookSecret") and logical_id != "FormsWebhookSecret":
+            provider = logical_id.removesuffix("WebhookSecret")
+            print(f"  {provider} secret ('current'): {stack.secret(logical_id)['current']}")
+    print("  (SendGrid verifies with a public key: put yours with stack.set_secret, as the demo does.)")
     print("Sign and send a submission as README.md 'Sending a webhook' shows. Ctrl-C stops.")
     try:
         while True:

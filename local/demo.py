@@ -3,13 +3,16 @@
 1. Start the emulator and build every resource template.yaml declares (tables, queues, topic, secrets).
 2. Serve the template's HTTP routes on 127.0.0.1 through the real ingest handler.
 3. POST two weeks of signed form submissions from 24 leads (a few delivered twice, like a retrying
-   form tool), plus a handful of bad requests, and show each answer.
+   form tool), plus a handful of bad requests, and show each answer; then the email activity of the same
+   weeks: SendGrid Event Webhook batches (ECDSA-signed) and SES events through EventBridge and SNS, with
+   machine opens, a link scanner, a bounce, an unsubscribe and a complaint.
 4. Drain the queue through the real scorer (SQS → Lambda, partial batch failures and all).
 5. Print the leaderboard and every sales alert captured from the SNS topic.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -17,11 +20,19 @@ import time
 from collections import Counter
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import cache
+from pathlib import Path
 from typing import Any, Protocol
 
+from leadscore.adapters.score_item import RuleKeys
+from leadscore.core.rules import AUTOMATED_SUFFIX, compile_model
+from leadscore.models.model_files import load_model_file
+from local.email_scenario import SES_DETAIL_TYPES, sendgrid_batches, ses_events
 from local.scenario import PERSONAS, form_submissions
 
 FORMS_ROUTE = "/webhooks/forms"
+SENDGRID_ROUTE = "/webhooks/sendgrid"
+MODEL_FILE = Path(__file__).resolve().parents[1] / "scoring" / "default.yaml"
 
 
 class DemoStack(Protocol):
@@ -33,6 +44,8 @@ class DemoStack(Protocol):
     def score_items(self) -> list[dict[str, Any]]: ...
     def profiles(self) -> dict[str, dict[str, Any]]: ...
     def forms_key(self) -> str: ...
+    def set_secret(self, logical_id: str, document: dict[str, Any]) -> None: ...
+    def publish_ses_event(self, path: str, document: dict[str, Any], detail_type: str = "") -> None: ...
 
 
 def sign(key: str, body: bytes, timestamp: int | None = None) -> dict[str, str]:
@@ -84,40 +97,102 @@ def play(stack: DemoStack) -> None:
         if retry:
             print(f"  {status}  {persona:<10} {body['form_id']:<24}{retry}")
     retries = len(submissions) - len(seen_ids)
-    print(f"  answers: {dict(answers)}; {retries} were retries of a submission already accepted")
+    print(f"  answers: {dict(answers)}; {retries} were retries of a submission already accepted (409, queued once)")
 
     _section("2. Bad requests get a clear 4xx and queue nothing")
     for label, raw, headers in _bad_requests(key):
         status, answer = stack.post(FORMS_ROUTE, raw, headers)
         print(f"  {status}  {label:<28} {answer.get('error')}: {answer.get('message')}")
 
+    _send_email_activity(stack, now)
+
     _section("3. Scoring: draining the queue through the scorer")
     started = time.perf_counter()
     scored = stack.drain()
     print(
         f"  {scored} events scored in {time.perf_counter() - started:.2f}s "
-        f"({len(seen_ids)} distinct submissions: the retries were accepted but queued once)"
+        f"({len(seen_ids)} distinct submissions: each queued once, whatever the retries)"
     )
 
     _print_leaderboard(stack)
     _print_alerts(stack)
 
 
+def sendgrid_signer() -> tuple[str, Any]:
+    """A P-256 key pair like SendGrid's: the public key (base64 DER) goes into leadscore's secret."""
+    from cryptography.hazmat.primitives import hashes, serialization  # noqa: PLC0415 - demo only
+    from cryptography.hazmat.primitives.asymmetric import ec  # noqa: PLC0415
+
+    private = ec.generate_private_key(ec.SECP256R1())
+    public = private.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+    def headers(body: bytes, timestamp: int | None = None) -> dict[str, str]:
+        stamp = str(timestamp if timestamp is not None else int(time.time()))
+        signature = private.sign(stamp.encode() + body, ec.ECDSA(hashes.SHA256()))
+        return {
+            "Content-Type": "application/json",
+            "X-Twilio-Email-Event-Webhook-Timestamp": stamp,
+            "X-Twilio-Email-Event-Webhook-Signature": base64.b64encode(signature).decode(),
+        }
+
+    return base64.b64encode(public).decode(), headers
+
+
+def _send_email_activity(stack: DemoStack, now: datetime) -> None:
+    public_key, sendgrid_headers = sendgrid_signer()
+    stack.set_secret("SendGridWebhookSecret", {"current": public_key, "previous": ""})
+    batches = sendgrid_batches(now)
+    _section(f"2b. Email activity: {len(batches)} SendGrid Event Webhook batches (ECDSA-signed), SES events")
+    for batch in batches:
+        raw = json.dumps(batch).encode()
+        status, answer = stack.post(SENDGRID_ROUTE, raw, sendgrid_headers(raw))
+        kinds = Counter(str(event["event"]) for event in batch)
+        print(f"  {status}  SendGrid batch: {dict(kinds)} -> {answer.get('accepted', answer.get('error'))} queued")
+    status, answer = stack.post(SENDGRID_ROUTE, raw, sendgrid_headers(raw))
+    print(f"  {status}  the last batch again (a replay): {answer.get('error')}")
+    status, answer = stack.post(
+        SENDGRID_ROUTE, raw, {**sendgrid_headers(raw), "X-Twilio-Email-Event-Webhook-Signature": "MEUCIQ=="}
+    )
+    print(f"  {status}  a batch with a forged signature: {answer.get('error')}")
+    for path, document in ses_events(now):
+        stack.publish_ses_event(path, document, SES_DETAIL_TYPES[document["eventType"]])
+        print(f"  SES {document['eventType']:<6} via {'EventBridge' if path == 'eventbridge' else 'SNS'}")
+
+
+@cache
+def _rule_keys() -> RuleKeys:
+    return RuleKeys(compile_model(load_model_file(MODEL_FILE)).rule_ids)
+
+
+def _automated(item: dict[str, Any]) -> int:
+    """Automated activity (machine opens, scanner clicks) on the lead: hits on '<rule>:automated' entries."""
+    keys = _rule_keys()
+    return sum(int(count) for key, count in item.get("n", {}).items() if keys.rule(key).endswith(AUTOMATED_SUFFIX))
+
+
 def _print_leaderboard(stack: DemoStack) -> None:
     _section("4. Leaderboard (model 'default')")
     profiles = stack.profiles()
     rows = sorted(stack.score_items(), key=lambda item: Decimal(str(item["total"])), reverse=True)
-    header = f"  {'#':>2}  {'lead':<22} {'company':<24} {'title':<30} {'fit':>5} {'eng':>5} {'total':>6}  stage"
+    header = (
+        f"  {'#':>2}  {'lead':<22} {'company':<24} {'title':<30} {'fit':>5} {'eng':>5} {'total':>6}  {'stage':<5} "
+        f"{'automated (0 pts)':>17}  notes"
+    )
     print(header)
     print("  " + "-" * (len(header) - 2))
     for rank, item in enumerate(rows, start=1):
         profile = profiles.get(item["pk"], {})
         name = f"{profile.get('first_name', '')} {profile.get('last_name', '')}".strip() or "?"
-        alert = "  ← alerted" if int(item.get("alerts", 0)) else ""
+        notes = ["← alerted"] if int(item.get("alerts", 0)) else []
+        if item.get("suppressed"):
+            notes.append("suppressed (bounce/unsubscribe/complaint): never alerted")
+        automated = _automated(item)
         print(
             f"  {rank:>2}  {name:<22} {str(profile.get('company', '-'))[:24]:<24} "
             f"{str(profile.get('job_title', '-'))[:30]:<30} {_number(item['fit']):>5} {_number(item['eng']):>5} "
-            f"{_number(item['total']):>6}  {item['stage']}{alert}"
+            f"{_number(item['total']):>6}  {item['stage']:<5} {automated or '':>17}  {'; '.join(notes)}"
         )
     stages = Counter(item["stage"] for item in rows)
     print(

@@ -100,6 +100,8 @@ def create_resources(template: Template) -> None:
     _create_queues(template)
     _create_topics(template)
     _create_secrets(template)
+    _create_queue_subscriptions(template)
+    _create_event_rules(template)
 
 
 def _create_tables(template: Template) -> None:
@@ -150,3 +152,37 @@ def _create_secrets(template: Template) -> None:
         value = props.get("SecretString") or _generated_secret(props.get("GenerateSecretString", {}))
         arn = client.create_secret(Name=f"leadscore-local-{name}", SecretString=value)["ARN"]
         template.physical[name] = Physical(arn, {"Id": arn})
+
+
+def _create_queue_subscriptions(template: Template) -> None:
+    """SNS → SQS subscriptions (e.g. SES events through SNS); moto delivers them like SNS does."""
+    client = boto3.client("sns")
+    for body in template.of_type("AWS::SNS::Subscription").values():
+        props = body["Properties"]
+        if props.get("Protocol") != "sqs" or ("Condition" in body and not template.condition(body["Condition"])):
+            continue
+        client.subscribe(
+            TopicArn=str(template.resolve(props["TopicArn"])),
+            Protocol="sqs",
+            Endpoint=str(template.resolve(props["Endpoint"])),
+            Attributes={"RawMessageDelivery": str(bool(props.get("RawMessageDelivery", False))).lower()},
+        )
+
+
+def _create_event_rules(template: Template) -> None:
+    """EventBridge rules with SQS targets (e.g. SES events); moto matches patterns and delivers to queues."""
+    client = boto3.client("events")
+    for name, body in template.of_type("AWS::Events::Rule").items():
+        props = body["Properties"]
+        if "EventPattern" not in props:
+            continue  # scheduled rules: the local scheduler drives those
+        rule = f"leadscore-local-{name}"
+        arn = client.put_rule(Name=rule, EventPattern=json.dumps(props["EventPattern"]), State="ENABLED")["RuleArn"]
+        template.physical[name] = Physical(rule, {"Arn": arn})
+        targets = [
+            {"Id": target["Id"], "Arn": str(template.resolve(target["Arn"]))}
+            for target in props.get("Targets", [])
+            if ":sqs:" in str(template.resolve(target["Arn"]))
+        ]
+        if targets:
+            client.put_targets(Rule=rule, Targets=targets)

@@ -161,6 +161,24 @@ class EmulatedStack:
     def forms_key(self) -> str:
         return str(self.secret("FormsWebhookSecret")["current"])
 
+    def set_secret(self, logical_id: str, document: dict[str, Any]) -> None:
+        """Put a new secret value (as `aws secretsmanager put-secret-value` would) and drop cached copies."""
+        boto3.client("secretsmanager").put_secret_value(
+            SecretId=self.physical(logical_id), SecretString=json.dumps(document)
+        )
+        self.reset_handler_caches()
+
+    def publish_ses_event(self, path: str, document: dict[str, Any], detail_type: str = "") -> None:
+        """Publish an SES event the way a configuration set does: to EventBridge's default bus or to SNS."""
+        if path == "eventbridge":
+            response = boto3.client("events").put_events(
+                Entries=[{"Source": "aws.ses", "DetailType": detail_type, "Detail": json.dumps(document)}]
+            )
+            if response["FailedEntryCount"]:
+                raise RuntimeError(f"EventBridge refused the event: {response['Entries']}")
+        else:
+            boto3.client("sns").publish(TopicArn=self.physical("SesEventsTopic"), Message=json.dumps(document))
+
     def _tap_topic(self, logical_id: str) -> str:
         """Subscribe a queue to a topic, the way an email subscriber would receive what sales receives."""
         sqs, sns = boto3.client("sqs"), boto3.client("sns")

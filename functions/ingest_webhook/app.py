@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -21,13 +22,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from leadscore import clock
 from leadscore.adapters.clients import client
 from leadscore.adapters.idempotent_queue import IdempotentQueue
-from leadscore.adapters.secrets import signing_keys
+from leadscore.adapters.secrets import SecretMissing, signing_keys
 from leadscore.adapters.sqs import SqsEventQueue
 from leadscore.errors import QueueUnavailable, WebhookRejected
 from leadscore.models.settings import IngestSettings
 from leadscore.observability import logger, metrics, tracer
 from leadscore.services.ingest import IngestService
 from leadscore.sources.base import WebhookRequest, WebhookSource
+from leadscore.sources.config import SourceConfigError, load_source_config
 
 app = APIGatewayHttpResolver(enable_validation=True)
 
@@ -37,8 +39,12 @@ def build_service(settings: IngestSettings) -> IngestService:
     queue = SqsEventQueue(client("sqs"), settings.queue_url)
     persistence = DynamoDBPersistenceLayer(table_name=settings.idempotency_table, boto3_client=client("dynamodb"))
 
-    def keys_for(source: WebhookSource) -> list[bytes]:
-        return signing_keys(getattr(settings, source.secret_setting))
+    def keys_for(source: WebhookSource) -> list[bytes] | None:
+        secret_id: str | None = getattr(settings, source.secret_setting)
+        return signing_keys(secret_id) if secret_id else None  # no secret configured: source not served
+
+    def config_for(source: WebhookSource) -> Mapping[str, Any]:
+        return load_source_config(settings.sources_config_dir, source.name)
 
     return IngestService(
         queue=IdempotentQueue(queue, persistence, settings.idempotency_seconds),
@@ -46,6 +52,7 @@ def build_service(settings: IngestSettings) -> IngestService:
         clock=clock.now,
         tolerance_seconds=settings.signature_tolerance_seconds,
         max_body_bytes=settings.max_body_bytes,
+        config_for=config_for,
     )
 
 
@@ -62,11 +69,14 @@ def _raw_body() -> bytes:
 @app.post("/webhooks/<source>")
 def receive_webhook(source: str) -> Response[Any]:
     event = app.current_event
+    headers = {name.lower(): value for name, value in (event.headers or {}).items()}
     request = WebhookRequest(
         method=event.request_context.http.method,
         path=event.raw_path,
-        headers={name.lower(): value for name, value in (event.headers or {}).items()},
+        headers=headers,
         body=_raw_body(),
+        query=event.raw_query_string or "",
+        host=headers.get("host", event.request_context.domain_name or ""),
     )
     logger.append_keys(source=source)
     service = build_service(IngestSettings.from_env(os.environ))
@@ -91,10 +101,13 @@ def in_progress(_: IdempotencyAlreadyInProgressError) -> Response[Any]:
     return _json(409, {"error": "in_progress", "message": "The same events are being accepted right now; retry."})
 
 
-@app.exception_handler([QueueUnavailable, IdempotencyPersistenceLayerError, GetParameterError])
+@app.exception_handler(
+    [QueueUnavailable, IdempotencyPersistenceLayerError, GetParameterError, SecretMissing, SourceConfigError]
+)
 def dependency_unavailable(exc: Exception) -> Response[Any]:
-    # Our side is down, not the sender's input: 503 tells the sender to retry, and nothing was queued.
-    logger.error("dependency unavailable", extra={"reason": type(exc).__name__})
+    # Our side is down or misconfigured, not the sender's input: 503 tells the sender to retry, and nothing
+    # was queued. Configuration problems are logged with their message (it names files, never payloads).
+    logger.error("dependency unavailable", extra={"reason": type(exc).__name__, "detail": str(exc)[:300]})
     return _json(503, {"error": "unavailable", "message": "Try again shortly."}, headers={"Retry-After": "5"})
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -26,6 +27,7 @@ from leadscore.models.model_files import load_models
 from leadscore.models.settings import ScorerSettings
 from leadscore.observability import CAPTURE_COLD_START, logger, metrics, tracer
 from leadscore.services.scoring import ScoringService
+from leadscore.sources import ses
 
 
 class UnreadableEvent(LeadscoreError):
@@ -52,9 +54,19 @@ def build_service(settings: ScorerSettings) -> ScoringService:
     )
 
 
-def parse_event(body: str) -> LeadEvent:
+def parse_events(body: str) -> list[LeadEvent]:
+    """The events in one queue message: a LeadEvent from our webhooks, or an SES event as SES sent it."""
     try:
-        return LeadEvent.model_validate_json(body)
+        document = json.loads(body)
+    except ValueError:
+        raise UnreadableEvent("not JSON") from None
+    if ses.is_ses_document(document):
+        try:
+            return ses.normalise_document(document, clock.now())
+        except ses.NotSesEvent as exc:
+            raise UnreadableEvent(str(exc)) from None
+    try:
+        return [LeadEvent.model_validate(document)]
     except ValidationError as exc:
         # Field names only: the payload holds an email address, which must not reach the logs.
         fields = sorted({".".join(map(str, error["loc"])) for error in exc.errors()})
@@ -63,13 +75,14 @@ def parse_event(body: str) -> LeadEvent:
 
 @tracer.capture_method(capture_response=False)
 def score_record(record: SQSRecord) -> None:
-    event = parse_event(record.body)
-    logger.append_keys(event_id=event.event_id, source=event.source, event_type=event.type.value)
-    for outcome in build_service(ScorerSettings.from_env(os.environ)).process(event):
-        metrics.add_metric(name=f"Scored_{outcome.path.value}", unit=MetricUnit.Count, value=1)
-        if outcome.alert_published:
-            metrics.add_metric(name="SalesAlerts", unit=MetricUnit.Count, value=1)
-            logger.info("sales alert published", extra={"alert_id": outcome.alert_published})
+    service = build_service(ScorerSettings.from_env(os.environ))
+    for event in parse_events(record.body):
+        logger.append_keys(event_id=event.event_id, source=event.source, event_type=event.type.value)
+        for outcome in service.process(event):
+            metrics.add_metric(name=f"Scored_{outcome.path.value}", unit=MetricUnit.Count, value=1)
+            if outcome.alert_published:
+                metrics.add_metric(name="SalesAlerts", unit=MetricUnit.Count, value=1)
+                logger.info("sales alert published", extra={"alert_id": outcome.alert_published})
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from leadscore.errors import WebhookRejected
 from leadscore.models.events import EventType
 from leadscore.sources import forms
-from leadscore.sources.base import VerifyContext
+from leadscore.sources.base import NormaliseContext, VerifyContext
 from leadscore.sources.registry import SOURCES
 from leadscore.sources.signing import check_timestamp, hmac_sha256_hex, matches_any
 from tests.unit.builders import (
@@ -120,7 +120,7 @@ def test_normalise_maps_the_documented_example() -> None:
     )
 
     # When normalised
-    [event] = forms.normalise(body_of(payload), RECEIVED)
+    [event] = forms.normalise(body_of(payload), NormaliseContext(RECEIVED))
 
     # Then it is a form submission with attributes and properties split as documented
     assert event.type is EventType.FORM_SUBMITTED
@@ -138,12 +138,12 @@ def test_normalise_maps_the_documented_example() -> None:
 
 def test_text_is_trimmed_and_blank_optional_fields_are_refused() -> None:
     # Given padded text / When normalised / Then it is trimmed
-    [event] = forms.normalise(body_of(a_form_submission(company="  Analytical  ")), RECEIVED)
+    [event] = forms.normalise(body_of(a_form_submission(company="  Analytical  ")), NormaliseContext(RECEIVED))
     assert event.attributes == {"company": "Analytical"}
 
     # Given an all-blank company / When normalised / Then it is refused (min length after trimming)
     with pytest.raises(WebhookRejected) as rejected:
-        forms.normalise(body_of(a_form_submission(company="   ")), RECEIVED)
+        forms.normalise(body_of(a_form_submission(company="   ")), NormaliseContext(RECEIVED))
     assert rejected.value.status == 422
 
 
@@ -152,13 +152,15 @@ def test_a_form_field_cannot_override_the_form_id() -> None:
     payload = a_form_submission(form_id="newsletter-signup", fields={"form_id": "demo-request"})
 
     # When normalised / Then the real form id wins
-    [event] = forms.normalise(body_of(payload), RECEIVED)
+    [event] = forms.normalise(body_of(payload), NormaliseContext(RECEIVED))
     assert event.properties["form_id"] == "newsletter-signup"
 
 
 def test_the_normalised_event_survives_the_queue_round_trip() -> None:
     # Given a normalised event / When it is serialised as the queue message and read back
-    [event] = forms.normalise(body_of(a_form_submission(company_size=12, fields={"seats": 3.5})), RECEIVED)
+    [event] = forms.normalise(
+        body_of(a_form_submission(company_size=12, fields={"seats": 3.5})), NormaliseContext(RECEIVED)
+    )
     again = type(event).model_validate_json(event.model_dump_json())
 
     # Then nothing changed
@@ -185,7 +187,7 @@ near_valid = st.fixed_dictionaries(
 def status_of(body: bytes) -> int:
     """202 when the body normalises to exactly one event, else the refusal's status."""
     try:
-        events = forms.normalise(body, RECEIVED)
+        events = forms.normalise(body, NormaliseContext(RECEIVED))
     except WebhookRejected as rejected:
         return rejected.status
     assert len(events) == 1

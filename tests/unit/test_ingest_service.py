@@ -322,3 +322,43 @@ def test_a_queue_outage_is_raised_for_a_retry() -> None:
     with pytest.raises(QueueUnavailable):
         rig.service.accept("forms", a_webhook_request())
     assert rig.queue.sent == []
+
+
+def test_a_replayed_delivery_is_refused_with_409_and_queues_nothing_more() -> None:
+    # Given a submission that was accepted
+    rig = an_ingest_rig()
+    request = a_webhook_request(a_form_submission(submission_id="sub-replayed"))
+    rig.service.accept("forms", request)
+
+    # When the same signed request arrives again (a replay, or a retry of an answered request)
+    with pytest.raises(WebhookRejected) as rejected:
+        rig.service.accept("forms", request)
+
+    # Then it is refused as a duplicate and the event was queued once
+    assert (rejected.value.status, rejected.value.code) == (409, "duplicate_delivery")
+    assert [event.event_id for event in rig.queue.sent] == ["sub-replayed"]
+
+
+def test_a_delivery_that_could_not_be_queued_is_accepted_when_retried() -> None:
+    # Given the queue fails the first time
+    rig = an_ingest_rig()
+    rig.queue.fail_next = 1
+    request = a_webhook_request(a_form_submission(submission_id="sub-retried"))
+    with pytest.raises(QueueUnavailable):
+        rig.service.accept("forms", request)
+
+    # When the provider retries / Then it is accepted: a failed delivery is not remembered
+    rig.service.accept("forms", request)
+    assert [event.event_id for event in rig.queue.sent] == ["sub-retried"]
+
+
+def test_a_source_without_a_configured_secret_is_not_served() -> None:
+    # Given a deployment with no secret for the source
+    rig = an_ingest_rig()
+    rig.service.keys_for = lambda source: None
+
+    # When a request arrives for it / Then 404, as for an unknown source
+    with pytest.raises(WebhookRejected) as rejected:
+        rig.service.accept("forms", a_webhook_request(a_form_submission()))
+    assert (rejected.value.status, rejected.value.code) == (404, "unknown_source")
+    assert rig.queue.sent == []

@@ -35,7 +35,8 @@ EVENTS: list[LeadEvent] = [
     a_form_event(form_id="unknown-form", title="CTO"),  # attributes only: no points, no hits
     an_email_event(EventType.EMAIL_OPENED),  # capped
     an_email_event(EventType.EMAIL_CLICKED, link_url="https://x.example/pricing"),  # two rules, capped
-    an_email_event(EventType.EMAIL_BOUNCED, bounce_type="hard"),  # negative points
+    a_page_view("https://www.example.com/product/tour"),  # capped per week
+    an_email_event(EventType.EMAIL_OPENED, automated="machine_open"),  # automated: 0 points, visible
     a_page_view("https://www.example.com/pricing"),
 ]
 

@@ -91,7 +91,9 @@ PAGE_KINDS = [
 
 EMAIL_KINDS = [
     kind(EventType.EMAIL_OPENED),
+    kind(EventType.EMAIL_OPENED, automated="machine_open"),
     kind(EventType.EMAIL_CLICKED, link_url=f"{URL}/pricing"),
+    kind(EventType.EMAIL_CLICKED, link_url=f"{URL}/pricing", automated="link_scanner"),
     kind(EventType.EMAIL_CLICKED, link_url=f"{URL}/docs"),
     kind(EventType.EMAIL_BOUNCED, bounce_type="hard"),
     kind(EventType.EMAIL_BOUNCED, bounce_type="soft"),
@@ -238,6 +240,8 @@ UNCAPPED_POINTS = {"pricing_link_click": 6}
 def expected_rules(spec: Spec) -> list[str]:
     properties = dict(spec.kind.properties)
     url = properties.get("page_url", "")
+    if "automated" in properties:
+        return []  # the default model gives automated activity 0 points (its own breakdown entries)
     if spec.kind.type is EventType.EMAIL_OPENED:
         return ["email_open"]
     if spec.kind.type is EventType.EMAIL_CLICKED:
@@ -264,7 +268,9 @@ def calendar_period(at: int, per: str) -> str:
 
 CAPPED_KINDS = [
     kind(EventType.EMAIL_OPENED),
+    kind(EventType.EMAIL_OPENED, automated="machine_open"),
     kind(EventType.EMAIL_CLICKED, link_url=f"{URL}/pricing"),
+    kind(EventType.EMAIL_CLICKED, link_url=f"{URL}/pricing", automated="link_scanner"),
     kind(EventType.EMAIL_CLICKED, link_url=f"{URL}/docs"),
     kind(EventType.PAGE_VIEWED, page_url=f"{URL}/pricing"),
     kind(EventType.PAGE_VIEWED, page_url=f"{URL}/product"),

@@ -132,6 +132,14 @@ class InMemoryPublisher:
 class InMemoryQueue:
     sent: list[LeadEvent] = field(default_factory=list)
     fail_next: int = 0
+    delivered: set[str] = field(default_factory=set)
+
+    def send_once(self, delivery_key: str, events: Sequence[LeadEvent]) -> bool:
+        if delivery_key in self.delivered:
+            return False
+        self.send(events)  # raises before the key is remembered, as the idempotency record is deleted
+        self.delivered.add(delivery_key)
+        return True
 
     def send(self, events: Sequence[LeadEvent]) -> None:
         from leadscore.errors import QueueUnavailable  # noqa: PLC0415

@@ -61,3 +61,11 @@ class AlertPublisher(Protocol):
 class EventQueue(Protocol):
     def send(self, events: Sequence[LeadEvent]) -> None:
         """Put every event on the queue (one message each) or raise QueueUnavailable."""
+
+
+class OnceQueue(Protocol):
+    def send_once(self, delivery_key: str, events: Sequence[LeadEvent]) -> bool:
+        """Queue `events` unless a delivery with this key was accepted before; False if it was (a replay).
+
+        Raises QueueUnavailable (nothing queued, the key not remembered: the sender's retry is accepted).
+        """

@@ -142,6 +142,8 @@ def _guards(model: CompiledModel, delta: Decimal) -> tuple[LevelGuard, ...]:
 
 def plan_fast_path(facts: EventFacts, model: CompiledModel, *, now: int) -> FastPathPlan | None:
     """The blind update for `facts`, or None when no blind update can be exact (or there is nothing to do)."""
+    if facts.suppresses:
+        return None  # suppressing a lead cancels alerts and leaves the decay index: the exact path's job
     rules = engagement_hits(facts, model)
     if not rules and not facts.attributes:
         return None
@@ -172,6 +174,6 @@ def plan_fast_path(facts: EventFacts, model: CompiledModel, *, now: int) -> Fast
         day=day_code(facts.occurred_at),
         caps=tuple(caps),
         guards=_guards(model, total_delta),
-        activity_at=facts.occurred_at if rules else None,
+        activity_at=facts.occurred_at if rules and not facts.automated else None,
         now=now,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from leadscore.models.events import Scalar
@@ -165,6 +165,9 @@ class CompiledModel:
     engagement_by_type: Mapping[str, tuple[CompiledEngagementRule, ...]]
     fit_fields: frozenset[str]
     descriptions: Mapping[str, str]
+    # The same rules for automated activity (machine opens, scanner clicks): id '<rule>:automated', worth
+    # the rule's `automated_points`. Kept apart so the breakdown shows them and they never inflate a score.
+    automated_by_type: Mapping[str, tuple[CompiledEngagementRule, ...]] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
@@ -197,20 +200,41 @@ def _compile_engagement(rule: EngagementRule) -> CompiledEngagementRule:
     )
 
 
+AUTOMATED_SUFFIX = ":automated"
+
+
+def automated_rule_id(rule_id: str) -> str:
+    return rule_id + AUTOMATED_SUFFIX
+
+
+def _compile_automated(rule: EngagementRule, compiled: CompiledEngagementRule) -> CompiledEngagementRule:
+    return CompiledEngagementRule(
+        id=automated_rule_id(rule.id), points=rule.automated_points, cap=rule.cap, applies=compiled.applies
+    )
+
+
 def compile_model(model: ScoringModel) -> CompiledModel:
     """Compile every rule of `model` once (call at cold start, not per event)."""
     fit_rules = tuple(_compile_fit(rule) for rule in model.fit_rules)
     by_type: dict[str, list[CompiledEngagementRule]] = {}
+    automated_by_type: dict[str, list[CompiledEngagementRule]] = {}
     for rule in model.engagement_rules:
         compiled = _compile_engagement(rule)
+        automated = _compile_automated(rule, compiled)
         for event_type in dict.fromkeys(rule.event):  # a type listed twice must not score twice
             by_type.setdefault(event_type.value, []).append(compiled)
+            automated_by_type.setdefault(event_type.value, []).append(automated)
     descriptions = {rule.id: rule.description or rule.id.replace("_", " ") for rule in model.fit_rules}
     descriptions |= {rule.id: rule.description or rule.id.replace("_", " ") for rule in model.engagement_rules}
+    descriptions |= {
+        automated_rule_id(rule.id): f"{rule.description or rule.id.replace('_', ' ')} (automated)"
+        for rule in model.engagement_rules
+    }
     return CompiledModel(
         model=model,
         fit_rules=fit_rules,
         engagement_by_type={key: tuple(rules) for key, rules in by_type.items()},
         fit_fields=frozenset(field for rule in fit_rules for field in rule.fields),
         descriptions=descriptions,
+        automated_by_type={key: tuple(rules) for key, rules in automated_by_type.items()},
     )

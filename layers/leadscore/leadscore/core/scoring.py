@@ -24,7 +24,7 @@ from leadscore.core.state import (
     ScoreState,
     Stage,
 )
-from leadscore.models.events import LeadEvent, Scalar
+from leadscore.models.events import EventType, LeadEvent, Scalar
 
 EMAIL_DOMAIN = "email_domain"
 
@@ -41,9 +41,25 @@ class EventFacts:
     properties: Mapping[str, Scalar]
     email_domain: str
     fingerprint: str = field(init=False)  # derived once: both paths and the store compare it
+    automated: bool = field(init=False)  # a machine open or a scanner's click (sources flag them)
+    suppresses: bool = field(init=False)  # a hard bounce, a complaint or an unsubscribe
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "fingerprint", event_fingerprint(self.source, self.event_id))
+        object.__setattr__(self, "automated", bool(self.properties.get(AUTOMATED)))
+        object.__setattr__(self, "suppresses", suppresses(self.type, self.properties))
+
+
+AUTOMATED = "automated"
+BOUNCE_TYPE = "bounce_type"
+_ALWAYS_SUPPRESS = frozenset({EventType.EMAIL_COMPLAINED.value, EventType.EMAIL_UNSUBSCRIBED.value})
+
+
+def suppresses(event_type: str, properties: Mapping[str, Scalar]) -> bool:
+    """Whether this event means we must stop emailing the lead (and never alert sales about them)."""
+    if event_type in _ALWAYS_SUPPRESS:
+        return True
+    return event_type == EventType.EMAIL_BOUNCED.value and properties.get(BOUNCE_TYPE) == "hard"
 
 
 def facts_from_event(event: LeadEvent) -> EventFacts:
@@ -116,7 +132,8 @@ def score_fit(attributes: Mapping[str, str | Decimal], model: CompiledModel) -> 
 
 
 def engagement_hits(facts: EventFacts, model: CompiledModel) -> tuple[CompiledEngagementRule, ...]:
-    rules = model.engagement_by_type.get(facts.type, ())
+    by_type = model.automated_by_type if facts.automated else model.engagement_by_type
+    rules = by_type.get(facts.type, ())
     if not rules:
         return ()
     fields = Fields(facts.properties)
@@ -191,7 +208,7 @@ def score_event(
     no-op (decided from the event alone, so callers can skip all I/O for it).
     """
     rules = engagement_hits(facts, model)
-    if not rules and not facts.attributes:
+    if not rules and not facts.attributes and not (facts.suppresses and not state.suppressed):
         return ScoreResult(state=state, outcome=Outcome.NO_OP, stage_before=state.stage)
     fingerprint = facts.fingerprint
     if fingerprint in state.seen:
@@ -224,8 +241,13 @@ def score_event(
         if hit.points != ZERO:
             new.points[hit.rule_id] = new.points.get(hit.rule_id, ZERO) + hit.points
             new.engagement += hit.points
-    if rules and (new.last_activity_at is None or facts.occurred_at > new.last_activity_at):
+    # Automated activity is not the lead being active: it must not postpone decay either.
+    active = bool(rules) and not facts.automated
+    if active and (new.last_activity_at is None or facts.occurred_at > new.last_activity_at):
         new.last_activity_at = facts.occurred_at
+    if facts.suppresses and not new.suppressed:
+        new.suppressed = True
+        new.alert_pending = None  # an alert not yet out must not go out for an address we may not use
 
     weights = model.model.weights
     new.total = new.fit * weights.fit + new.engagement * weights.engagement

@@ -101,6 +101,11 @@ class EngagementRule(_Strict):
     when: list[Condition] = Field(default_factory=list)
     points: Points
     cap: Cap | None = None
+    automated_points: Points = Field(
+        default=Decimal(0),
+        description="Points instead of `points` when the activity is automated (a machine open, a link "
+        "scanner's click). Shown in the breakdown as '<id>:automated'; the cap, if any, applies to it apart.",
+    )
 
     @field_validator("event", mode="before")
     @classmethod

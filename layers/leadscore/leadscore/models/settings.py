@@ -21,6 +21,15 @@ class IngestSettings(_Settings):
     queue_url: str = Field(alias="LEAD_EVENTS_QUEUE_URL")
     idempotency_table: str = Field(alias="IDEMPOTENCY_TABLE_NAME")
     forms_webhook_secret_id: str = Field(alias="FORMS_WEBHOOK_SECRET_ID")
+    # One secret per provider; a provider whose secret is not configured is not served (404).
+    sendgrid_webhook_secret_id: str | None = Field(None, alias="SENDGRID_WEBHOOK_SECRET_ID")
+    mailgun_webhook_secret_id: str | None = Field(None, alias="MAILGUN_WEBHOOK_SECRET_ID")
+    postmark_webhook_secret_id: str | None = Field(None, alias="POSTMARK_WEBHOOK_SECRET_ID")
+    typeform_webhook_secret_id: str | None = Field(None, alias="TYPEFORM_WEBHOOK_SECRET_ID")
+    tally_webhook_secret_id: str | None = Field(None, alias="TALLY_WEBHOOK_SECRET_ID")
+    webflow_webhook_secret_id: str | None = Field(None, alias="WEBFLOW_WEBHOOK_SECRET_ID")
+    hubspot_webhook_secret_id: str | None = Field(None, alias="HUBSPOT_WEBHOOK_SECRET_ID")
+    sources_config_dir: Path | None = Field(None, alias="SOURCES_CONFIG_DIR")
     signature_tolerance_seconds: Annotated[int, Field(ge=30, le=3600)] = Field(300, alias="SIGNATURE_TOLERANCE_SECONDS")
     max_body_bytes: Annotated[int, Field(ge=1024, le=10 * 1024 * 1024)] = Field(262_144, alias="MAX_BODY_BYTES")
     # Provider retries arrive within days (SendGrid retries for 72 hours); remember accepted ids that long.

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from leadscore.models.events import LeadEvent
 
@@ -17,6 +18,8 @@ class WebhookRequest:
     path: str
     headers: Mapping[str, str]
     body: bytes
+    query: str = ""  # raw query string, without '?' (HubSpot signs the full URI)
+    host: str = ""  # the Host the provider called (HubSpot signs https://<host><path>?<query>)
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
@@ -30,11 +33,32 @@ class VerifyContext:
 
 
 @dataclass(frozen=True, slots=True)
+class NormaliseContext:
+    """What normalising needs besides the body: when we received it, and this source's configuration.
+
+    `config` is the source's section of the sources configuration (`scoring/sources/<name>.yaml`, deployed
+    beside the scoring models), e.g. which form field holds the email. Each source validates its own.
+    """
+
+    received_at: datetime
+    config: Mapping[str, Any] = field(default_factory=dict)
+
+
+def no_replay_key(_: WebhookRequest) -> str | None:
+    return None
+
+
+@dataclass(frozen=True, slots=True)
 class WebhookSource:
-    """A provider. `verify` raises WebhookRejected(401); `normalise` raises WebhookRejected(400/422)."""
+    """A provider. `verify` raises WebhookRejected(401); `normalise` raises WebhookRejected(400/422).
+
+    `replay_key` names what must never be accepted twice when the signature does not cover the body
+    (Mailgun signs only timestamp + token, so the token is remembered); by default the batch of event ids.
+    """
 
     name: str
     secret_setting: str  # the settings field holding this source's secret id
     verify: Callable[[WebhookRequest, VerifyContext], None]
-    normalise: Callable[[bytes, datetime], list[LeadEvent]]
+    normalise: Callable[[bytes, NormaliseContext], list[LeadEvent]]
     content_types: tuple[str, ...] = ("application/json",)
+    replay_key: Callable[[WebhookRequest], str | None] = no_replay_key

@@ -7,14 +7,13 @@ Signature: `X-Leadscore-Signature: v1=<hex HMAC-SHA256(key, "<timestamp>." + raw
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl, ValidationError
 
 from leadscore.errors import WebhookRejected
 from leadscore.models.events import EventType, LeadEvent, NormalisedEmail, Scalar
-from leadscore.sources.base import VerifyContext, WebhookRequest, WebhookSource
+from leadscore.sources.base import NormaliseContext, VerifyContext, WebhookRequest, WebhookSource
 from leadscore.sources.signing import check_timestamp, hmac_sha256_hex, matches_any
 
 SIGNATURE_HEADER = "x-leadscore-signature"
@@ -101,7 +100,8 @@ def validation_details(exc: ValidationError) -> list[dict[str, object]]:
     ]
 
 
-def normalise(body: bytes, received_at: datetime) -> list[LeadEvent]:
+def normalise(body: bytes, context: NormaliseContext) -> list[LeadEvent]:
+    received_at = context.received_at
     document = parse_json(body)
     if not isinstance(document, dict):
         raise WebhookRejected(
