@@ -114,8 +114,35 @@ def play(stack: DemoStack) -> None:
         f"({len(seen_ids)} distinct submissions: each queued once, whatever the retries)"
     )
 
+    _suppressed_lead_requests_a_demo(stack, key)
     _print_leaderboard(stack)
     _print_alerts(stack)
+
+
+def _suppressed_lead_requests_a_demo(stack: DemoStack, key: str) -> None:
+    """Ken's address hard-bounced (SendGrid): his demo request is scored, but sales is not alerted."""
+    ken = next(persona for persona in PERSONAS if persona.key == "ken")
+    body = {
+        "submission_id": "demo-ken-after-bounce",
+        "form_id": "demo-request",
+        "email": ken.email,
+        "first_name": ken.first_name,
+        "last_name": ken.last_name,
+        "job_title": ken.job_title,
+        "company": ken.company,
+        "company_size": ken.company_size,
+        "industry": ken.industry,
+        "country": ken.country,
+    }
+    raw = json.dumps(body).encode()
+    status, _ = stack.post(FORMS_ROUTE, raw, sign(key, raw))
+    stack.drain()
+    [item] = [i for i in stack.score_items() if stack.profiles().get(i["pk"], {}).get("first_name") == ken.first_name]
+    _section("3b. A suppressed lead crosses the sales threshold: scored, never alerted")
+    print(
+        f"  {status}  Ken Thompson (hard-bounced on SendGrid) requests a demo: total {_number(item['total'])}, "
+        f"stage {item['stage']}, alerts sent {int(item.get('alerts', 0))}"
+    )
 
 
 def sendgrid_signer() -> tuple[str, Any]:
@@ -187,7 +214,7 @@ def _print_leaderboard(stack: DemoStack) -> None:
         name = f"{profile.get('first_name', '')} {profile.get('last_name', '')}".strip() or "?"
         notes = ["← alerted"] if int(item.get("alerts", 0)) else []
         if item.get("suppressed"):
-            notes.append("suppressed (bounce/unsubscribe/complaint): never alerted")
+            notes.append("suppressed (bounced, unsubscribed or complained)")
         automated = _automated(item)
         print(
             f"  {rank:>2}  {name:<22} {str(profile.get('company', '-'))[:24]:<24} "

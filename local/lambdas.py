@@ -72,7 +72,18 @@ def _attribute(module: ModuleType, name: str) -> Handler:
 
 def invoke(function: Function, event: dict[str, Any]) -> Any:
     context = LambdaContext(function.logical_id, function.memory, function.timeout)
-    return load_handler(function)(event, context)
+    try:
+        return load_handler(function)(event, context)
+    finally:
+        _discard_metrics()
+
+
+def _discard_metrics() -> None:
+    """What a Lambda flush does to the shared Metrics object. With POWERTOOLS_METRICS_DISABLED (as here),
+    Powertools skips the flush and never clears: metrics would pile up across invocations in one process."""
+    from leadscore.observability import metrics  # noqa: PLC0415 - the functions' package, loaded on first use
+
+    metrics.clear_metrics()
 
 
 def http_api_event(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 from collections.abc import Iterable
@@ -38,3 +39,19 @@ def check_timestamp(raw: str | None, now: int, tolerance_seconds: int) -> int:
             "sign each request when you send it (this protects against replays).",
         )
     return stamp
+
+
+def hmac_sha256_base64(key: bytes, message: bytes) -> str:
+    return base64.b64encode(hmac.new(key, message, hashlib.sha256).digest()).decode()
+
+
+def check_millisecond_timestamp(raw: str | None, now: int, tolerance_seconds: int) -> int:
+    """Like check_timestamp, for providers that send milliseconds (Webflow, HubSpot); returns the raw ms."""
+    if raw is None or not raw.strip():
+        raise WebhookRejected(401, "missing_timestamp", "The signature timestamp header is missing.")
+    try:
+        millis = int(raw.strip())
+    except ValueError:
+        raise WebhookRejected(401, "invalid_timestamp", "The signature timestamp is not a Unix time in ms.") from None
+    check_timestamp(str(millis // 1000), now, tolerance_seconds)
+    return millis
