@@ -47,6 +47,7 @@ def test_machine_opens_score_nothing_by_default_but_show_in_the_breakdown() -> N
     assert state.hits[automated_rule_id("email_open")] == 3
     assert state.points.get(automated_rule_id("email_open"), Decimal(0)) == Decimal(0)
     assert automated_rule_id("email_open") in model.descriptions
+    assert automated_rule_id("email_open") not in state.rule_days  # not "recent activity" for sales or decay
 
 
 def test_scanner_clicks_do_not_count_as_activity() -> None:

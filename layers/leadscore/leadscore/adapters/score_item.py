@@ -290,11 +290,12 @@ def fast_update(plan: FastPathPlan, keys: RuleKeys, model_id: str, lead_id: str)
         x.sets.append(f"{n('total')} = {n('total')} + {x.value(plan.total_delta)}")
     for rule, points in plan.points.items():
         x.sets.append(increment(f"{n('b')}.{x.name(keys.key(rule))}", x.value(points)))
-    day = x.value(plan.day) if plan.hits else ""
+    day = x.value(plan.day) if plan.hits and plan.day is not None else None
     for rule, count in plan.hits.items():
         key = x.name(keys.key(rule))
         x.sets.append(increment(f"{n('n')}.{key}", x.value(count)))
-        x.sets.append(f"{n('l')}.{key} = {day}")
+        if day is not None:
+            x.sets.append(f"{n('l')}.{key} = {day}")
     for check in plan.caps:
         slot = f"{n('c')}.{x.name(cap_slot(keys, check.rule_id, check.period))}"
         x.sets.append(increment(slot, x.value(check.points)))

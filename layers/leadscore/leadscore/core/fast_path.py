@@ -59,7 +59,9 @@ class FastPathPlan:
     total_delta: Decimal
     points: dict[str, Decimal]  # non-zero points per rule
     hits: dict[str, int]
-    day: int  # yymmdd of the event: each matched rule's last day (monotone: out-of-order events go exact)
+    # yymmdd of the event: each matched rule's last day (monotone: out-of-order events go exact). None for
+    # automated activity, which records no day (not the lead's activity; and no ordering guard covers it).
+    day: int | None
     caps: tuple[CapCheck, ...]
     guards: tuple[LevelGuard, ...]
     activity_at: int | None  # occurred_at, when the event is engagement activity
@@ -104,7 +106,8 @@ class FastPathPlan:
         rule_days = dict(state.rule_days)
         for rule, count in self.hits.items():
             hits[rule] = hits.get(rule, 0) + count
-            rule_days[rule] = self.day
+            if self.day is not None:
+                rule_days[rule] = self.day
         caps = {rule: dict(periods) for rule, periods in state.caps.items()}
         for check in self.caps:
             count_cap_use(caps.setdefault(check.rule_id, {}), check.period, check.points, check.stale)
@@ -171,7 +174,7 @@ def plan_fast_path(facts: EventFacts, model: CompiledModel, *, now: int) -> Fast
         total_delta=total_delta,
         points=points,
         hits=hits,
-        day=day_code(facts.occurred_at),
+        day=None if facts.automated else day_code(facts.occurred_at),
         caps=tuple(caps),
         guards=_guards(model, total_delta),
         activity_at=facts.occurred_at if rules and not facts.automated else None,

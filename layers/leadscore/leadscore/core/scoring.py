@@ -237,7 +237,8 @@ def score_event(
     day = day_code(facts.occurred_at)
     for hit in hits:
         new.hits[hit.rule_id] = new.hits.get(hit.rule_id, 0) + 1
-        new.rule_days[hit.rule_id] = max(new.rule_days.get(hit.rule_id, 0), day)
+        if not facts.automated:  # automated activity is counted, but it is not something the lead did lately
+            new.rule_days[hit.rule_id] = max(new.rule_days.get(hit.rule_id, 0), day)
         if hit.points != ZERO:
             new.points[hit.rule_id] = new.points.get(hit.rule_id, ZERO) + hit.points
             new.engagement += hit.points
