@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import BotoCoreError, ClientError
 
-from leadscore.adapters.ports import Profile, WriteResult
+from leadscore.adapters.ports import DuePage, Profile, WriteResult
 from leadscore.adapters.score_item import (
     IDENTITY_KEYS,
     Expression,
@@ -33,6 +34,9 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 _deserializer = TypeDeserializer()
 PROFILE_SK = "PROFILE"
+DECAY_INDEX = "by-decay"
+BATCH_GET_LIMIT = 100  # DynamoDB's per-request maximum
+BATCH_GET_ATTEMPTS = 5
 
 
 def _is_condition_failure(exc: ClientError) -> bool:
@@ -53,9 +57,9 @@ class DynamoLeadStore:
     def _decode(self, item: Any, model_id: str) -> ScoreState | None:
         return from_item(item, self._rule_keys(model_id)) if item else None
 
-    def _call(self, operation: Callable[..., T], **request: Any) -> T:
+    def _call(self, operation: Callable[..., T], *, table: bool = True, **request: Any) -> T:
         try:
-            return operation(TableName=self._table, **request)
+            return operation(TableName=self._table, **request) if table else operation(**request)
         except ClientError as exc:
             if _is_condition_failure(exc):
                 raise
@@ -89,6 +93,48 @@ class DynamoLeadStore:
         key = score_key(state.lead_id, state.model_id)
         request = full_update(state, self._rule_keys(state.model_id), expected_version)
         return self._conditional_update(key, state.model_id, request)
+
+    # --- DecayStore -------------------------------------------------------------------------------
+    def due_leads(
+        self, model_id: str, shard: int, through_day: int, start_key: dict[str, Any] | None, limit: int
+    ) -> DuePage:
+        # The sparse by-decay index holds only leads with something left to decay (KEYS_ONLY: ~100 bytes a
+        # lead, so a 1 MB page holds thousands); decay_day is the day each is next due.
+        request: dict[str, Any] = {
+            "IndexName": DECAY_INDEX,
+            "KeyConditionExpression": "decay_pk = :pk AND decay_day <= :day",
+            "ExpressionAttributeValues": {":pk": {"S": f"{model_id}#{shard}"}, ":day": {"N": str(through_day)}},
+            "Limit": limit,
+        }
+        if start_key:
+            request["ExclusiveStartKey"] = start_key
+        response = self._call(self._client.query, **request)
+        ids = [str(item["pk"]["S"]).removeprefix("LEAD#") for item in response.get("Items", [])]
+        return DuePage(ids, response.get("LastEvaluatedKey"))
+
+    def load_many(self, lead_ids: Sequence[str], model_id: str) -> list[ScoreState]:
+        states: list[ScoreState] = []
+        for start in range(0, len(lead_ids), BATCH_GET_LIMIT):
+            keys: list[Any] = [score_key(lead_id, model_id) for lead_id in lead_ids[start : start + BATCH_GET_LIMIT]]
+            for attempt in range(BATCH_GET_ATTEMPTS):
+                response: Any = self._call(
+                    self._client.batch_get_item,
+                    table=False,
+                    RequestItems={self._table: {"Keys": keys, "ConsistentRead": True}},
+                )
+                states += [
+                    state
+                    for item in response.get("Responses", {}).get(self._table, [])
+                    if (state := self._decode(item, model_id)) is not None
+                ]
+                unprocessed: dict[str, Any] = response.get("UnprocessedKeys", {}).get(self._table, {})
+                keys = list(unprocessed.get("Keys", []))
+                if not keys:
+                    break
+                time.sleep(0.05 * 2**attempt)  # throttled: back off and ask again for what was left
+            if keys:
+                raise StoreUnavailable(f"DynamoDB left {len(keys)} keys unprocessed after {BATCH_GET_ATTEMPTS} tries")
+        return states
 
     def claim_alert(self, lead_id: str, model_id: str, alert_id: str, now: int, lease_until: int) -> ScoreState | None:
         try:

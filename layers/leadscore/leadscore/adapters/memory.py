@@ -5,8 +5,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
-from leadscore.adapters.ports import Profile, WriteResult
+from leadscore.adapters.ports import DuePage, Profile, WriteResult
+from leadscore.adapters.score_item import DECAY_SHARDS, decay_index_entry, decay_partition
 from leadscore.core.alerts import AlertMessage
 from leadscore.core.fast_path import FastPathPlan
 from leadscore.core.state import ScoreState
@@ -44,6 +46,28 @@ class InMemoryLeadStore:
             self.reads += 1
             current = self.scores.get((lead_id, model_id))
             return _clone(current) if current else None
+
+    def due_leads(
+        self, model_id: str, shard: int, through_day: int, start_key: dict[str, Any] | None, limit: int
+    ) -> DuePage:
+        """The same selection as the sparse by-decay index (shared rules in score_item.to_item_values)."""
+        with self._lock:
+            due = sorted(
+                lead_id
+                for (lead_id, model), state in self.scores.items()
+                if model == model_id
+                and (index := decay_index_entry(state)) is not None
+                and index[0] == decay_partition(model_id, lead_id)
+                and int(lead_id[:4], 36) % DECAY_SHARDS == shard
+                and index[1] <= through_day
+            )
+        after = str(start_key["lead_id"]) if start_key else ""
+        page = [lead_id for lead_id in due if lead_id > after][:limit]
+        more = len(page) == limit and page[-1] != due[-1]
+        return DuePage(page, {"lead_id": page[-1]} if more else None)
+
+    def load_many(self, lead_ids: Sequence[str], model_id: str) -> list[ScoreState]:
+        return [state for lead_id in lead_ids if (state := self.load(lead_id, model_id)) is not None]
 
     def save(self, state: ScoreState, expected_version: int) -> WriteResult:
         with self._lock:

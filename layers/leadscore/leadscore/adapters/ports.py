@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from leadscore.core.alerts import AlertMessage
 from leadscore.core.fast_path import FastPathPlan
@@ -69,3 +69,27 @@ class OnceQueue(Protocol):
 
         Raises QueueUnavailable (nothing queued, the key not remembered: the sender's retry is accepted).
         """
+
+
+@dataclass(frozen=True, slots=True)
+class DuePage:
+    """Lead ids due for decay in one index partition, and where the next page starts (None: done)."""
+
+    lead_ids: list[str]
+    next_key: dict[str, Any] | None
+
+
+class DecayStore(Protocol):
+    def due_leads(
+        self, model_id: str, shard: int, through_day: int, start_key: dict[str, Any] | None, limit: int
+    ) -> DuePage:
+        """Leads of `model_id` in decay shard `shard` whose due day is `through_day` (yyyymmdd) or earlier."""
+        ...
+
+    def load_many(self, lead_ids: Sequence[str], model_id: str) -> list[ScoreState]:
+        """The score states of `lead_ids` (strongly consistent; missing ones left out)."""
+        ...
+
+    def load(self, lead_id: str, model_id: str) -> ScoreState | None: ...
+
+    def save(self, state: ScoreState, expected_version: int) -> WriteResult: ...

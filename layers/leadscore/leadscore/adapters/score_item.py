@@ -23,10 +23,12 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
+from leadscore.core.decay import NEVER
 from leadscore.core.fast_path import SEEN_APPEND_LIMIT, FastPathPlan
 from leadscore.core.rules import ZERO
 from leadscore.core.stages import day_number
 from leadscore.core.state import PendingAlert, ScoreState, Stage
+from leadscore.models.scoring_model import INACTIVITY_RULE
 
 STAGE_SHARDS = 4
 DECAY_SHARDS = 8
@@ -59,6 +61,9 @@ class RuleKeys:
 
     def key(self, rule_id: str) -> str:
         return self._keys.get(rule_id, rule_id)
+
+    def knows(self, rule_id: str) -> bool:
+        return rule_id in self._keys
 
     def rule(self, key: str) -> str:
         return self._ids.get(key, key)
@@ -98,10 +103,17 @@ def serialise(value: Any) -> dict[str, Any]:
     return serialised
 
 
+def decay_index_entry(state: ScoreState) -> tuple[str, int] | None:
+    """(decay_pk, decay_day) while the lead has something to decay; None keeps it out of the sparse index."""
+    if state.engagement <= ZERO or state.suppressed or state.last_activity_at is None or state.decay_due == NEVER:
+        return None
+    return decay_partition(state.model_id, state.lead_id), state.decay_due or day_number(state.last_activity_at)
+
+
 def to_item_values(state: ScoreState, keys: RuleKeys) -> dict[str, Any]:
     """Every attribute the exact path writes (None = remove)."""
     pending = state.alert_pending
-    decayable = state.engagement > ZERO and not state.suppressed and state.last_activity_at is not None
+    index = decay_index_entry(state)
     return {
         "mv": state.model_version,
         "v": state.version,
@@ -140,8 +152,10 @@ def to_item_values(state: ScoreState, keys: RuleKeys) -> dict[str, Any]:
         "created_at": state.created_at,
         "updated_at": state.updated_at,
         "stage_pk": stage_partition(state.model_id, state.stage, state.lead_id),
-        "decay_pk": decay_partition(state.model_id, state.lead_id) if decayable else None,
-        "decay_day": day_number(state.last_activity_at) if decayable and state.last_activity_at else None,
+        "decay_pk": index[0] if index else None,
+        "decay_day": index[1] if index else None,
+        "dz": state.decayed_day,
+        "dd": state.decay_due,
     }
 
 
@@ -204,6 +218,8 @@ def from_item(item: dict[str, Any], keys: RuleKeys) -> ScoreState:
         suppressed=bool(data.get("suppressed", False)),
         created_at=_int(data.get("created_at")),
         updated_at=_int(data.get("updated_at")),
+        decayed_day=_int(data.get("dz")),
+        decay_due=_int(data.get("dd")),
     )
 
 
@@ -313,7 +329,10 @@ def fast_update(plan: FastPathPlan, keys: RuleKeys, model_id: str, lead_id: str)
         occurred = x.value(plan.activity_at)
         x.sets.append(f"{n('active_at')} = {occurred}")
         x.conditions.append(f"attribute_not_exists({n('active_at')}) OR {n('active_at')} <= {occurred}")
+        if keys.knows(INACTIVITY_RULE):  # activity ends an inactivity penalty: the exact path removes it
+            x.conditions.append(f"attribute_not_exists({n('b')}.{x.name(keys.key(INACTIVITY_RULE))})")
         x.sets.append(f"{n('decay_day')} = {x.value(plan.activity_day)}")
+        x.removes.append(n("dd"))  # due again from this activity, whatever the decay job last decided
         if plan.engagement_delta > ZERO:
             # Joins the sparse decay index; suppressed leads never do (the exact path handles them).
             partition = x.value(decay_partition(model_id, lead_id))

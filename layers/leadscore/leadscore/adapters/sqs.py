@@ -38,9 +38,9 @@ class SqsEventQueue:
 
     def send(self, events: Sequence[LeadEvent]) -> None:
         for start in range(0, len(events), BATCH):
-            self._send_batch([queue_entry(start + i, event) for i, event in enumerate(events[start : start + BATCH])])
+            self.send_entries([queue_entry(start + i, event) for i, event in enumerate(events[start : start + BATCH])])
 
-    def _send_batch(self, entries: list[SendMessageBatchRequestEntryTypeDef]) -> None:
+    def send_entries(self, entries: list[SendMessageBatchRequestEntryTypeDef]) -> None:
         pending = entries
         for attempt in range(ATTEMPTS):
             try:
@@ -53,3 +53,15 @@ class SqsEventQueue:
                 return
             time.sleep(self._backoff * 2**attempt)  # SendMessageBatch fails entries individually: retry those
         raise QueueUnavailable(f"SQS rejected {len(pending)} message(s) after {ATTEMPTS} attempts")
+
+
+class SqsJsonQueue:
+    """Sends small JSON work items (decay segments), ten per request, failed entries retried."""
+
+    def __init__(self, client: SQSClient, queue_url: str) -> None:
+        self._events = SqsEventQueue(client, queue_url)
+
+    def send_json(self, bodies: Sequence[str]) -> None:
+        for start in range(0, len(bodies), BATCH):
+            chunk = bodies[start : start + BATCH]
+            self._events.send_entries([{"Id": str(start + i), "MessageBody": body} for i, body in enumerate(chunk)])

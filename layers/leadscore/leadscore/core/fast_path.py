@@ -19,6 +19,7 @@ from leadscore.core.rules import ZERO, CompiledModel
 from leadscore.core.scoring import EventFacts, count_cap_use, engagement_hits
 from leadscore.core.stages import day_code, day_number, period_id, stale_periods
 from leadscore.core.state import SEEN_MAX, ScoreState
+from leadscore.models.scoring_model import INACTIVITY_RULE
 
 # Appending must not reach SEEN_MAX, where the exact path would trim instead.
 SEEN_APPEND_LIMIT = SEEN_MAX - 1
@@ -86,15 +87,14 @@ class FastPathPlan:
             )
         ):
             return False
-        for check in self.caps:
-            if state.caps.get(check.rule_id, {}).get(check.period, ZERO) > check.max_used:
-                return False
+        if any(state.caps.get(check.rule_id, {}).get(check.period, ZERO) > check.max_used for check in self.caps):
+            return False
         if not all(guard.holds(state.total) for guard in self.guards):
             return False
-        return not (
-            self.activity_at is not None
-            and state.last_activity_at is not None
-            and state.last_activity_at > self.activity_at
+        # Not an out-of-order event; and activity ends an inactivity penalty, which the exact path removes.
+        return self.activity_at is None or (
+            INACTIVITY_RULE not in state.points
+            and (state.last_activity_at is None or state.last_activity_at <= self.activity_at)
         )
 
     def apply(self, state: ScoreState) -> ScoreState:
@@ -124,6 +124,7 @@ class FastPathPlan:
             seen=[*state.seen, self.fingerprint],
             rule_days=rule_days,
             last_activity_at=self.activity_at if self.activity_at is not None else state.last_activity_at,
+            decay_due=None if self.activity_at is not None else state.decay_due,
             updated_at=self.now,
         )
 

@@ -8,7 +8,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from leadscore.models.events import Scalar
-from leadscore.models.scoring_model import Cap, Condition, EngagementRule, FitRule, ScoringModel
+from leadscore.models.scoring_model import (
+    INACTIVITY_RULE,
+    Cap,
+    Condition,
+    EngagementRule,
+    FitRule,
+    ScoringModel,
+)
 
 Values = Mapping[str, Scalar | Decimal]
 
@@ -168,6 +175,7 @@ class CompiledModel:
     # The same rules for automated activity (machine opens, scanner clicks): id '<rule>:automated', worth
     # the rule's `automated_points`. Kept apart so the breakdown shows them and they never inflate a score.
     automated_by_type: Mapping[str, tuple[CompiledEngagementRule, ...]] = field(default_factory=dict)
+    engagement_ids: frozenset[str] = frozenset()
 
     @property
     def id(self) -> str:
@@ -230,6 +238,8 @@ def compile_model(model: ScoringModel) -> CompiledModel:
         automated_rule_id(rule.id): f"{rule.description or rule.id.replace('_', ' ')} (automated)"
         for rule in model.engagement_rules
     }
+    if model.decay.inactivity is not None:
+        descriptions[INACTIVITY_RULE] = "No activity for a while (decay)"
     return CompiledModel(
         model=model,
         fit_rules=fit_rules,
@@ -237,4 +247,5 @@ def compile_model(model: ScoringModel) -> CompiledModel:
         fit_fields=frozenset(field for rule in fit_rules for field in rule.fields),
         descriptions=descriptions,
         automated_by_type={key: tuple(rules) for key, rules in automated_by_type.items()},
+        engagement_ids=frozenset(rule.id for rule in model.engagement_rules),
     )

@@ -25,6 +25,7 @@ from leadscore.core.state import (
     Stage,
 )
 from leadscore.models.events import EventType, LeadEvent, Scalar
+from leadscore.models.scoring_model import INACTIVITY_RULE
 
 EMAIL_DOMAIN = "email_domain"
 
@@ -148,7 +149,7 @@ def _copy(state: ScoreState) -> ScoreState:
         s.stage_changed_at, s.recycled_at, dict(s.points), dict(s.hits), dict(s.attributes), s.attributes_at,
         s.attributes_digest, list(s.seen), dict(s.rule_days), {rule: dict(p) for rule, p in s.caps.items()},
         s.last_activity_at, s.alert_armed, s.alert_pending, s.alerts_sent, s.last_alert_at, s.suppressed,
-        s.created_at, s.updated_at,
+        s.created_at, s.updated_at, s.decayed_day, s.decay_due,
     )  # fmt: skip
 
 
@@ -246,6 +247,10 @@ def score_event(
     active = bool(rules) and not facts.automated
     if active and (new.last_activity_at is None or facts.occurred_at > new.last_activity_at):
         new.last_activity_at = facts.occurred_at
+    if active:
+        new.decay_due = None  # due again from its last activity (the decay job recomputes it)
+        # The inactivity penalty measures the current quiet spell: activity ends it.
+        new.engagement -= new.points.pop(INACTIVITY_RULE, ZERO)
     if facts.suppresses and not new.suppressed:
         new.suppressed = True
         new.alert_pending = None  # an alert not yet out must not go out for an address we may not use
@@ -274,6 +279,19 @@ def score_event(
     )
 
 
+def move_stage(state: ScoreState, model: CompiledModel, now: int) -> None:
+    """Put the lead in the stage its total says; moving down records when it was recycled."""
+    _move_stage(state, model, now)
+
+
+def rearm_below_level(state: ScoreState, model: CompiledModel) -> bool:
+    """Re-arm a disarmed lead whose total fell below the re-arm level (decay lowers totals too)."""
+    if not state.alert_armed and state.total < model.model.rearm_level:
+        state.alert_armed = True
+        return True
+    return False
+
+
 def _move_stage(state: ScoreState, model: CompiledModel, now: int) -> None:
     stage = stage_for(state.total, model.model)
     if stage is state.stage:
@@ -288,10 +306,7 @@ def _update_alert(
     state: ScoreState, model: CompiledModel, fingerprint: str, now: int, lease_seconds: int
 ) -> tuple[bool, PendingAlert | None]:
     """Re-arm below sql - margin; raise one pending alert at or above sql while armed."""
-    rearmed = False
-    if not state.alert_armed and state.total < model.model.rearm_level:
-        state.alert_armed = True
-        rearmed = True
+    rearmed = rearm_below_level(state, model)
     if state.alert_armed and not state.suppressed and state.total >= model.model.thresholds.sql:
         if state.alert_pending is not None:
             # Fell below the re-arm level and rose again while the alert was still going out: that alert

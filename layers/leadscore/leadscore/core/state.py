@@ -76,6 +76,8 @@ class ScoreState:
     suppressed: bool = False
     created_at: int | None = None
     updated_at: int | None = None
+    decayed_day: int | None = None  # UTC epoch day decay was last applied (decay is idempotent per day)
+    decay_due: int | None = None  # yyyymmdd the decay job looks at the lead again (None: from its last activity)
 
     def recent(self) -> list[Activity]:
         """Engagement by rule, most recent first; within a day, the rules worth most first."""

@@ -156,6 +156,44 @@ class Bands(_Strict):
         return bands
 
 
+class HalfLife(_Strict):
+    """The rule's points halve every `days` without the rule matching (exponential fade)."""
+
+    half_life_days: Annotated[Decimal, Field(gt=0, le=3650)]
+
+
+class StepPenalty(_Strict):
+    """After `after_days` without the rule matching, `points` (negative) every `every_days`."""
+
+    after_days: Annotated[int, Field(ge=1, le=3650)]
+    points: Annotated[Decimal, Field(lt=0, ge=-1000, decimal_places=2)]
+    every_days: Annotated[int, Field(ge=1, le=365)] = 7
+
+
+RuleDecay = HalfLife | StepPenalty
+
+
+class Inactivity(StepPenalty):
+    """Negative points for a lead that stops engaging: `points` every `every_days` once the lead has done
+    nothing for `after_days`, down to `limit` in all. Shown in the breakdown as 'inactivity'."""
+
+    limit: Annotated[Decimal, Field(lt=0, ge=-10000)] | None = None
+
+
+INACTIVITY_RULE = "inactivity"
+
+
+class DecayPolicy(_Strict):
+    """How engagement fades when a lead goes quiet. Fit never decays; negative points never fade."""
+
+    floor: Annotated[Decimal, Field(ge=-10000, le=10000)] = Field(
+        default=Decimal(0), description="Decay never takes engagement below this (it never raises it either)."
+    )
+    default: RuleDecay | None = Field(default=None, description="For every positive engagement rule not listed.")
+    rules: dict[RuleId, RuleDecay] = Field(default_factory=dict, description="Per engagement rule id.")
+    inactivity: Inactivity | None = None
+
+
 class ScoringModel(_Strict):
     """A complete scoring model. `version` changes whenever the rules change (stored with every score)."""
 
@@ -171,6 +209,20 @@ class ScoringModel(_Strict):
     bands: Bands
     fit_rules: list[FitRule] = Field(default_factory=list)
     engagement_rules: list[EngagementRule] = Field(default_factory=list)
+    decay: DecayPolicy = DecayPolicy()
+
+    @model_validator(mode="after")
+    def _decay_names_engagement_rules(self) -> Self:
+        engagement = {rule.id for rule in self.engagement_rules}
+        fit = {rule.id for rule in self.fit_rules}
+        for rule_id in self.decay.rules:
+            if rule_id in fit:
+                raise ValueError(f"decay.rules.{rule_id}: fit rules never decay (only engagement does)")
+            if rule_id not in engagement:
+                raise ValueError(f"decay.rules.{rule_id}: no engagement rule has this id")
+        if INACTIVITY_RULE in engagement | fit:
+            raise ValueError(f"rule id '{INACTIVITY_RULE}' is reserved for the decay policy's inactivity penalty")
+        return self
 
     @model_validator(mode="after")
     def _unique_rule_ids(self) -> Self:

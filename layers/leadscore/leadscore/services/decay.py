@@ -1,0 +1,110 @@
+"""The decay job: plan one segment per model and index shard, then decay each segment's due leads.
+
+The scheduled run only plans (cheap, seconds); segments go through a queue to parallel invocations, and a
+segment that does not finish inside its time budget hands a continuation (the index's LastEvaluatedKey)
+back to the queue. Only leads in the sparse `by-decay` index whose due day has come are read, so the cost
+follows the decayable leads, not the table. Every write is conditional on the version it was computed
+from: a concurrent event wins the race and decay is recomputed from the new state, so neither is lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from leadscore.adapters.ports import DecayStore
+from leadscore.core.decay import apply_decay, epoch_day, yyyymmdd
+from leadscore.core.rules import CompiledModel
+from leadscore.core.state import ScoreState
+from leadscore.errors import ContentionError
+
+SHARDS = 8  # = score_item.DECAY_SHARDS: one segment per shard and model
+PAGE = 100  # leads per index page (and per BatchGetItem)
+MAX_ATTEMPTS = 10
+
+
+class DecaySegment(BaseModel):
+    """One unit of work: a model's index shard, as of one run's day, from `start_key` on."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    model_id: str = Field(min_length=1, max_length=32)
+    shard: int = Field(ge=0, lt=SHARDS)
+    now: int = Field(ge=0, description="The run's clock: every segment of a run decays to the same day.")
+    start_key: dict[str, Any] | None = None
+
+
+@dataclass
+class SegmentReport:
+    read: int = 0
+    written: int = 0
+    recycled: int = 0
+    rearmed: int = 0
+    conflicts: int = 0
+    continuation: DecaySegment | None = None
+
+
+@dataclass
+class DecayService:
+    store: DecayStore
+    models: Sequence[CompiledModel]
+    page_size: int = PAGE
+    by_id: dict[str, CompiledModel] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.by_id = {model.id: model for model in self.models}
+
+    def plan(self, now: int) -> list[DecaySegment]:
+        """Every segment of a run at `now`."""
+        return [
+            DecaySegment(model_id=model.id, shard=shard, now=now) for model in self.models for shard in range(SHARDS)
+        ]
+
+    def run(self, segment: DecaySegment, time_left: Callable[[], float], reserve_seconds: float = 30) -> SegmentReport:
+        """Decay the segment's due leads, page by page, until done or until fewer than `reserve_seconds` remain.
+
+        Raises:
+            StoreUnavailable, ContentionError: retryable; the segment message is redelivered (decay is
+                idempotent per day, so leads already done are skipped by the index or unchanged).
+        """
+        model = self.by_id.get(segment.model_id)
+        report = SegmentReport()
+        if model is None:  # a model removed since the run was planned: nothing to decay under it
+            return report
+        through = yyyymmdd(epoch_day(segment.now))
+        start = segment.start_key
+        while True:
+            page = self.store.due_leads(model.id, segment.shard, through, start, self.page_size)
+            states = self.store.load_many(page.lead_ids, model.id)
+            report.read += len(states)
+            for state in states:
+                self._decay_one(state, model, segment.now, report)
+            if page.next_key is None:
+                return report
+            start = page.next_key
+            if time_left() < reserve_seconds:
+                report.continuation = segment.model_copy(update={"start_key": start})
+                return report
+
+    def _decay_one(self, state: ScoreState, model: CompiledModel, now: int, report: SegmentReport) -> None:
+        current: ScoreState | None = state
+        for _ in range(MAX_ATTEMPTS):
+            if current is None:
+                return  # erased meanwhile
+            result = apply_decay(current, model, now=now)
+            if not result.changed and result.state.decay_due == current.decay_due:
+                return
+            new = result.state
+            new.version = current.version + 1
+            written = self.store.save(new, current.version)
+            report.written += 1
+            if written.applied:
+                report.recycled += int(new.recycled_at is not None and new.stage is not result.stage_before)
+                report.rearmed += int(result.rearmed)
+                return
+            report.conflicts += 1
+            current = written.current  # an event landed first: decay what it left
+        raise ContentionError(f"lead {state.lead_id[:10]}: decay lost {MAX_ATTEMPTS} races in a row")
