@@ -6,6 +6,7 @@ it cannot drift from what `sam deploy` creates.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +50,13 @@ class QueueSource:
     queue: str  # logical id
     batch_size: int
     report_failures: bool
+
+
+@dataclass(frozen=True)
+class Schedule:
+    function: str
+    expression: str
+    input: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -104,6 +112,20 @@ class Template:
                     props = event.get("Properties", {})
                     routes.append(Route(str(props.get("Method", "ANY")).upper(), props.get("Path", "/"), name))
         return routes
+
+    def schedules(self) -> dict[str, Schedule]:
+        """EventBridge Scheduler schedules (SAM `ScheduleV2` events) by event name: what they invoke, with what."""
+        found = {}
+        for name, body in self.of_type("AWS::Serverless::Function").items():
+            for event_name, event in body["Properties"].get("Events", {}).items():
+                if event["Type"] == "ScheduleV2":
+                    props = event.get("Properties", {})
+                    found[event_name] = Schedule(
+                        function=name,
+                        expression=str(self.resolve(props.get("ScheduleExpression"))),
+                        input=json.loads(props.get("Input", "{}")),
+                    )
+        return found
 
     def queue_sources(self) -> list[QueueSource]:
         """SQS → Lambda mappings, whether written as SAM `SQS` events or as EventSourceMapping resources."""

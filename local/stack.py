@@ -120,6 +120,14 @@ class EmulatedStack:
         except urllib.error.HTTPError as error:
             return error.code, json.loads(error.read() or b"{}")
 
+    def run_schedule(self, name: str) -> Any:
+        """Fire a template schedule the way EventBridge Scheduler does (its Input, to its function), then drain
+        the queues it feeds. Time is the process clock: `leadscore.clock.advance` simulates days passing."""
+        schedule = self.template.schedules()[name]
+        result = self.invoke(schedule.function, dict(schedule.input))
+        self.drain()
+        return result
+
     def drain(self) -> int:
         """Run every queue's poller until all queues are empty; returns records processed successfully."""
         total = 0

@@ -58,14 +58,29 @@ def test_the_alert_lease_outlives_the_scorer_and_expires_before_sqs_redelivers(t
     assert visibility >= 6 * timeout  # AWS's guidance for SQS event sources
 
 
-def test_the_scorer_reports_partial_batch_failures_and_the_queue_has_a_dlq(template: Any) -> None:
-    # Given the SQS event source mapping of the scorer and its queue
-    [mapping] = resources_of_type(template, "AWS::Lambda::EventSourceMapping").values()
-    queue = template["Resources"]["LeadEventsQueue"]["Properties"]
+def test_every_queue_consumer_reports_partial_batch_failures_and_its_queue_has_a_dlq(template: Any) -> None:
+    # Given every SQS event source mapping (the scorer's, the decay segments')
+    mappings = resources_of_type(template, "AWS::Lambda::EventSourceMapping")
+    assert set(mappings) == {"ScoreEventsFunctionLeadEvents", "DecayScoresFunctionSegments"}
 
     # Then failed records are retried alone and eventually parked, never lost or endlessly retried
-    assert mapping["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-    assert queue["RedrivePolicy"]["maxReceiveCount"] >= 3
+    for mapping in mappings.values():
+        queue_name = mapping["Properties"]["EventSourceArn"]["Fn::GetAtt"][0]
+        queue = template["Resources"][queue_name]["Properties"]
+        assert mapping["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        assert queue["RedrivePolicy"]["maxReceiveCount"] >= 3
+
+
+def test_the_decay_job_is_scheduled_with_retries_a_dlq_and_an_async_failure_destination(template: Any) -> None:
+    function = template["Resources"]["DecayScoresFunction"]["Properties"]
+    schedule = function["Events"]["DecaySchedule"]
+    assert schedule["Type"] == "ScheduleV2"
+    assert schedule["Properties"]["ScheduleExpression"] == {"Ref": "DecayScheduleExpression"}
+    assert schedule["Properties"]["RetryPolicy"]["MaximumRetryAttempts"] >= 1
+    assert "Arn" in schedule["Properties"]["DeadLetterConfig"]
+    assert function["EventInvokeConfig"]["DestinationConfig"]["OnFailure"]["Type"] == "SQS"
+    visibility = template["Resources"]["DecaySegmentsQueue"]["Properties"]["VisibilityTimeout"]
+    assert visibility >= 6 * function["Timeout"]
 
 
 def test_every_function_logs_to_its_own_log_group_with_retention(template: Any) -> None:

@@ -103,7 +103,9 @@ def apply_decay(state: ScoreState, model: CompiledModel, *, now: int) -> DecayRe
     last_active = _last_active_day(state)
     if state.suppressed or last_active is None or (state.decayed_day is not None and state.decayed_day >= today):
         return DecayResult(state, False, state.stage, False, ZERO)
-    since = state.decayed_day if state.decayed_day is not None else last_active
+    # Decay counts from the later of the last run and each rule's own last match (never from the lead's
+    # last activity: points earned long ago keep fading when something else happens today).
+    since = state.decayed_day if state.decayed_day is not None else 0
 
     points = dict(state.points)
     for rule_id, value in state.points.items():
