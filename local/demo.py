@@ -18,12 +18,13 @@ import hmac
 import json
 import time
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any, Protocol
 
+from leadscore import clock
 from leadscore.adapters.score_item import RuleKeys
 from leadscore.core.rules import AUTOMATED_SUFFIX, compile_model
 from leadscore.models.model_files import load_model_file
@@ -46,6 +47,7 @@ class DemoStack(Protocol):
     def forms_key(self) -> str: ...
     def set_secret(self, logical_id: str, document: dict[str, Any]) -> None: ...
     def publish_ses_event(self, path: str, document: dict[str, Any], detail_type: str = "") -> None: ...
+    def run_schedule(self, name: str) -> Any: ...
 
 
 def sign(key: str, body: bytes, timestamp: int | None = None) -> dict[str, str]:
@@ -117,6 +119,49 @@ def play(stack: DemoStack) -> None:
     _suppressed_lead_requests_a_demo(stack, key)
     _print_leaderboard(stack)
     _print_alerts(stack)
+    _weeks_of_silence(stack)
+
+
+DECAY_WEEKS = (1, 2, 4, 8, 12)
+
+
+def _weeks_of_silence(stack: DemoStack) -> None:
+    """Nobody does anything for weeks: the daily schedule (fired here as EventBridge Scheduler would, on a
+    clock moved forward) fades engagement, recycles SQL leads to MQL, and sends sales nothing."""
+    profiles = stack.profiles()
+
+    def name(item: dict[str, Any]) -> str:
+        profile = profiles.get(item["pk"], {})
+        return f"{profile.get('first_name', '')} {profile.get('last_name', '')}".strip()
+
+    top = sorted(stack.score_items(), key=lambda item: Decimal(str(item["total"])), reverse=True)
+    watched = [item["pk"] for item in top if not item.get("suppressed")][:6]
+    history: dict[str, list[str]] = {pk: [] for pk in watched}
+    names = {item["pk"]: name(item) for item in top}
+
+    def snapshot() -> dict[str, dict[str, Any]]:
+        return {item["pk"]: item for item in stack.score_items() if item["pk"] in history}
+
+    for pk, item in snapshot().items():
+        history[pk].append(f"{_number(round(Decimal(str(item['total'])))):>4} {item['stage']}")
+    elapsed = 0
+    for week in DECAY_WEEKS:
+        # The schedule is daily; here it fires only at each checkpoint. Decay depends on the days elapsed,
+        # not on the number of runs, so the skipped days are caught up with the same result.
+        clock.advance(timedelta(weeks=week - elapsed))
+        stack.run_schedule("DecaySchedule")
+        elapsed = week
+        for pk, item in snapshot().items():
+            history[pk].append(f"{_number(round(Decimal(str(item['total'])))):>4} {item['stage']}")
+    _section(f"6. {DECAY_WEEKS[-1]} quiet weeks later: decay (the scheduled job, fired on a simulated clock)")
+    print(f"  {'lead':<22} {'today':>9} " + " ".join(f"{'+' + str(week) + 'w':>9}" for week in DECAY_WEEKS))
+    for pk in watched:
+        print(f"  {names[pk]:<22} " + " ".join(f"{cell:>9}" for cell in history[pk]))
+    recycled = [names[pk] for pk, item in snapshot().items() if item.get("recycled_at") and item["stage"] != "SQL"]
+    print(
+        f"\n  recycled SQL -> MQL (or lower): {', '.join(recycled) or 'none'}; sales alerts sent: {len(stack.alerts())}"
+    )
+    clock.reset()
 
 
 def _suppressed_lead_requests_a_demo(stack: DemoStack, key: str) -> None:
