@@ -1,7 +1,7 @@
 """`make bench`: print every figure; never fail on a number (wall time is measured, not asserted).
 
-python -m benchmarks            full runs (about 6 minutes: moto serves every DynamoDB request in Python)
-python -m benchmarks --quick    smaller inputs (about 1.5 minutes)
+python -m benchmarks            full runs (about 13 minutes: moto serves every DynamoDB request in Python)
+python -m benchmarks --quick    smaller inputs (about 3 minutes)
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import argparse
 import os
 import platform
 
-from benchmarks import bench_core, bench_dynamodb, bench_import
+from benchmarks import bench_core, bench_decay, bench_dynamodb, bench_import
 
 
 def main() -> None:
@@ -25,6 +25,8 @@ def main() -> None:
     bench_core.main(quick=quick)
     print("\n== DynamoDB requests and request units per scored event (moto, priced by AWS's size rule)")
     bench_dynamodb.main(quick=quick)
+    print("\n== decay job: a table of leads, 10 % with something to decay (moto in-process)")
+    bench_decay.main(quick=quick)
     print("\n== cold import of each handler (fresh interpreter, deployed environment)")
     bench_import.main(quick=quick)
 
