@@ -20,6 +20,7 @@ import yaml
 from hypothesis import HealthCheck, event, given, settings, target
 from hypothesis import strategies as st
 
+from leadscore.core.decay import apply_decay
 from leadscore.core.fast_path import plan_fast_path
 from leadscore.core.rules import CompiledModel, compile_model
 from leadscore.core.scoring import Outcome, facts_from_event, score_event
@@ -377,7 +378,11 @@ FAST_MODELS = [the_default_model, default_reweighted]
 
 # Capped kinds weigh more, so caps are often near full when the next event comes.
 FAST_KINDS = ENGAGEMENT_KINDS + CAPPED_KINDS + [kind(EventType.EMAIL_OPENED)] * 4
-steps = st.lists(st.one_of(specs(FAST_KINDS), specs(FAST_KINDS), st.just(PUBLISH)), min_size=2, max_size=30)
+# DECAY: the decay job runs on the lead some weeks later (so fast and exact paths meet decayed states too).
+DECAY = "decay"
+steps = st.lists(
+    st.one_of(specs(FAST_KINDS), specs(FAST_KINDS), st.just(PUBLISH), st.just(DECAY)), min_size=2, max_size=30
+)
 
 
 def next_spec(applied: Sequence[Spec], fresh: Spec) -> st.SearchStrategy[Spec]:
@@ -405,6 +410,12 @@ def replay(model: CompiledModel, plan: Sequence[Spec | str]) -> tuple[ScoreState
     for index, step in enumerate(plan):
         if step == PUBLISH:
             state = publish(state, clock)
+            continue
+        if step == DECAY:
+            clock += 40 * DAY
+            decayed = apply_decay(state, model, now=clock)
+            if decayed.state is not state:
+                state = replace(decayed.state, version=state.version + 1)
             continue
         assert isinstance(step, Spec)
         clock = max(clock, step.at) + 1
