@@ -20,12 +20,14 @@ from pydantic import BaseModel
 from leadscore import clock
 from leadscore.adapters.clients import client
 from leadscore.adapters.dynamodb import DynamoLeadStore
+from leadscore.adapters.sns import SnsAlertPublisher
 from leadscore.adapters.sqs import SqsJsonQueue
 from leadscore.core.rules import CompiledModel, compile_model
 from leadscore.models.model_files import load_models
 from leadscore.models.settings import DecaySettings
 from leadscore.observability import CAPTURE_COLD_START, logger, metrics, tracer
 from leadscore.services.decay import DecaySegment, DecayService
+from leadscore.services.scoring import AlertOutbox
 
 
 class ScheduledRun(BaseModel):
@@ -43,7 +45,10 @@ def load_compiled_models(models_dir: Path) -> tuple[CompiledModel, ...]:
 def build_service(settings: DecaySettings) -> tuple[DecayService, SqsJsonQueue]:
     models = load_compiled_models(settings.models_dir)
     store = DynamoLeadStore(client("dynamodb"), settings.table_name, models)
-    return DecayService(store=store, models=models), SqsJsonQueue(client("sqs"), settings.segments_queue_url)
+    publisher = SnsAlertPublisher(client("sns"), settings.topic_arn)
+    outbox = AlertOutbox(store, store, publisher, settings.alert_lease_seconds)
+    service = DecayService(store=store, models=models, outbox=outbox)
+    return service, SqsJsonQueue(client("sqs"), settings.segments_queue_url)
 
 
 def plan_run(event: dict[str, Any]) -> dict[str, Any]:
@@ -69,11 +74,14 @@ def run_segment(record: SQSRecord, lambda_context: LambdaContext) -> None:
         "decay segment done",
         extra={"model": segment.model_id, "shard": segment.shard, "read": report.read, "written": report.written,
                "recycled": report.recycled, "rearmed": report.rearmed, "conflicts": report.conflicts,
+               "alerts_delivered": report.alerts_delivered,
                "continued": report.continuation is not None},
     )  # fmt: skip
     metrics.add_metric(name="DecayLeadsRead", unit=MetricUnit.Count, value=report.read)
     metrics.add_metric(name="DecayLeadsWritten", unit=MetricUnit.Count, value=report.written)
     metrics.add_metric(name="LeadsRecycled", unit=MetricUnit.Count, value=report.recycled)
+    if report.alerts_delivered:
+        metrics.add_metric(name="SalesAlerts", unit=MetricUnit.Count, value=report.alerts_delivered)
 
 
 @logger.inject_lambda_context(clear_state=True)

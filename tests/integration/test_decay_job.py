@@ -210,3 +210,39 @@ def force_suppressed(stack: EmulatedStack, item: dict[str, Any]) -> dict[str, An
         ExpressionAttributeValues={":t": {"BOOL": True}},
     )
     return next(i for i in stack.score_items() if i["pk"] == item["pk"])
+
+
+def test_the_daily_run_delivers_an_alert_stranded_in_the_outbox(stack: EmulatedStack) -> None:
+    # Given a lead whose pending alert was never delivered and whose lease expired (its record went to the
+    # DLQ, and the lead did nothing since)
+    post(stack, form_id="newsletter-signup")
+    item = next(iter(stack.score_items()))
+    assert stack.alerts() == []
+    boto3.client("dynamodb").update_item(
+        TableName=stack.physical("LeadsTable"),
+        Key={"pk": {"S": item["pk"]}, "sk": {"S": item["sk"]}},
+        UpdateExpression="SET pending = :p, armed = :f",
+        ExpressionAttributeValues={
+            ":p": {
+                "M": {
+                    "id": {"S": "stranded-1"},
+                    "at": {"N": str(clock.now_epoch())},
+                    "lease": {"N": str(clock.now_epoch() - 1)},
+                    "total": {"N": "100"},
+                    "stage": {"S": "SQL"},
+                }
+            },
+            ":f": {"BOOL": False},
+        },
+    )
+
+    # When the schedule fires the next day
+    weeks_later(1 / 7)
+    stack.run_schedule(SCHEDULE)
+
+    # Then sales got that alert, once, and the outbox is empty
+    [alert] = stack.alerts()
+    assert alert["attributes"]["alert_id"] == "stranded-1"
+    score = the_score(stack)
+    assert "pending" not in score
+    assert score["alerts"] == 1

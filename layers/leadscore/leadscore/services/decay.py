@@ -19,7 +19,8 @@ from leadscore.adapters.ports import DecayStore
 from leadscore.core.decay import apply_decay, epoch_day, yyyymmdd
 from leadscore.core.rules import CompiledModel
 from leadscore.core.state import ScoreState
-from leadscore.errors import ContentionError
+from leadscore.errors import ContentionError, PublishFailed
+from leadscore.services.scoring import AlertOutbox
 
 SHARDS = 8  # = score_item.DECAY_SHARDS: one segment per shard and model
 PAGE = 100  # leads per index page (and per BatchGetItem)
@@ -44,6 +45,7 @@ class SegmentReport:
     recycled: int = 0
     rearmed: int = 0
     conflicts: int = 0
+    alerts_delivered: int = 0
     continuation: DecaySegment | None = None
 
 
@@ -52,6 +54,9 @@ class DecayService:
     store: DecayStore
     models: Sequence[CompiledModel]
     page_size: int = PAGE
+    # Sweeps alerts stranded in the outbox (lease expired, no further event for the lead): the scheduled run
+    # reads every lead with positive engagement at least daily, and a pending alert implies one.
+    outbox: AlertOutbox | None = None
     by_id: dict[str, CompiledModel] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -90,7 +95,7 @@ class DecayService:
                 return report
 
     def _decay_one(self, state: ScoreState, model: CompiledModel, now: int, report: SegmentReport) -> None:
-        current: ScoreState | None = state
+        current: ScoreState | None = self._deliver_stranded_alert(state, model, now, report)
         for _ in range(MAX_ATTEMPTS):
             if current is None:
                 return  # erased meanwhile
@@ -108,3 +113,16 @@ class DecayService:
             report.conflicts += 1
             current = written.current  # an event landed first: decay what it left
         raise ContentionError(f"lead {state.lead_id[:10]}: decay lost {MAX_ATTEMPTS} races in a row")
+
+    def _deliver_stranded_alert(
+        self, state: ScoreState, model: CompiledModel, now: int, report: SegmentReport
+    ) -> ScoreState | None:
+        pending = state.alert_pending
+        if self.outbox is None or pending is None or pending.lease_until > now:
+            return state
+        try:
+            if self.outbox.deliver(model, state, now, holds_lease=False):
+                report.alerts_delivered += 1
+        except PublishFailed:
+            return state  # released for the next event or run; decay goes on (its write then re-reads)
+        return self.store.load(state.lead_id, model.id)

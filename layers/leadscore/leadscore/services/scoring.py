@@ -142,6 +142,20 @@ class ScoringService:
         raise ContentionError(f"lead changed {MAX_ATTEMPTS} times while scoring one event")
 
     def _deliver_alert(self, model: CompiledModel, state: ScoreState, now: int, *, holds_lease: bool) -> str | None:
+        outbox = AlertOutbox(self.scores, self.profiles, self.publisher, self.alert_lease_seconds)
+        return outbox.deliver(model, state, now, holds_lease=holds_lease)
+
+
+@dataclass
+class AlertOutbox:
+    """Delivers a lead's pending alert exactly once (the scorer after its write; the decay job for strays)."""
+
+    scores: ScoreStore
+    profiles: ProfileStore
+    publisher: AlertPublisher
+    alert_lease_seconds: int = 60
+
+    def deliver(self, model: CompiledModel, state: ScoreState, now: int, *, holds_lease: bool) -> str | None:
         """Publish the pending alert once. Returns its id if this call published it.
 
         Whoever holds a live lease is responsible: it publishes, or its own record fails and is redelivered
