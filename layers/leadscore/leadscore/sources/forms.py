@@ -6,14 +6,14 @@ Signature: `X-Leadscore-Signature: v1=<hex HMAC-SHA256(key, "<timestamp>." + raw
 
 from __future__ import annotations
 
-import json
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl, ValidationError
 
 from leadscore.errors import WebhookRejected
 from leadscore.models.events import EventType, LeadEvent, NormalisedEmail, Scalar
 from leadscore.sources.base import NormaliseContext, VerifyContext, WebhookRequest, WebhookSource
+from leadscore.sources.payloads import parse_json, validation_details
 from leadscore.sources.signing import check_timestamp, hmac_sha256_hex, matches_any
 
 SIGNATURE_HEADER = "x-leadscore-signature"
@@ -77,27 +77,6 @@ def verify(request: WebhookRequest, context: VerifyContext) -> None:
     expected = [hmac_sha256_hex(key, signed) for key in context.keys]
     if not matches_any(expected, presented):
         raise WebhookRejected(401, "invalid_signature", "The signature does not match the body.")
-
-
-def _not_json(constant: str) -> Any:
-    raise ValueError(f"{constant} is not a JSON value")
-
-
-def parse_json(body: bytes) -> Any:
-    try:
-        return json.loads(body, parse_constant=_not_json)  # NaN/Infinity are Python's, not JSON's
-    except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError is a ValueError
-        raise WebhookRejected(400, "malformed_json", f"The body is not valid JSON: {exc}") from None
-    except RecursionError:  # '[[[[…' nested deeper than the parser's stack: bad input, not a 500
-        raise WebhookRejected(400, "malformed_json", "The body is nested too deeply.") from None
-
-
-def validation_details(exc: ValidationError) -> list[dict[str, object]]:
-    """Field-level problems, without echoing submitted values (they may be personal data)."""
-    return [
-        {"field": ".".join(str(part) for part in error["loc"]) or "(body)", "problem": error["msg"]}
-        for error in exc.errors(include_input=False, include_url=False)
-    ]
 
 
 def normalise(body: bytes, context: NormaliseContext) -> list[LeadEvent]:

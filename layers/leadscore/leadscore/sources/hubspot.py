@@ -20,7 +20,7 @@ from leadscore.errors import WebhookRejected
 from leadscore.models.events import LeadEvent, Scalar
 from leadscore.sources.base import NormaliseContext, VerifyContext, WebhookRequest, WebhookSource
 from leadscore.sources.field_map import Answer, field_map_from, form_event, map_answers
-from leadscore.sources.forms import parse_json
+from leadscore.sources.payloads import parse_json
 from leadscore.sources.signing import check_millisecond_timestamp, hmac_sha256_base64, matches_any
 
 SIGNATURE_HEADER = "x-hubspot-signature-v3"

@@ -18,7 +18,7 @@ from leadscore.errors import WebhookRejected
 from leadscore.models.events import EventType, LeadEvent, Scalar
 from leadscore.sources.automation import click_automation, open_automation
 from leadscore.sources.base import NormaliseContext, VerifyContext, WebhookRequest, WebhookSource
-from leadscore.sources.forms import parse_json, validation_details
+from leadscore.sources.payloads import parse_payload
 from leadscore.sources.signing import check_timestamp, hmac_sha256_hex, matches_any
 
 _TYPES = {
@@ -109,11 +109,7 @@ def _properties(data: EventData) -> dict[str, Scalar]:
 
 
 def normalise(body: bytes, context: NormaliseContext) -> list[LeadEvent]:
-    document = parse_json(body)
-    try:
-        webhook = MailgunWebhook.model_validate(document)
-    except ValidationError as exc:
-        raise WebhookRejected(422, "invalid_payload", "Not a Mailgun webhook.", validation_details(exc)) from None
+    webhook = parse_payload(body, MailgunWebhook, "a Mailgun webhook")
     data = webhook.event_data
     kind = _TYPES.get(data.event)
     if kind is None:

@@ -20,7 +20,7 @@ from leadscore.errors import WebhookRejected
 from leadscore.models.events import EventType, LeadEvent, Scalar
 from leadscore.sources.automation import click_automation, open_automation
 from leadscore.sources.base import NormaliseContext, VerifyContext, WebhookRequest, WebhookSource
-from leadscore.sources.forms import parse_json, validation_details
+from leadscore.sources.payloads import parse_payload
 
 _HARD_BOUNCES = frozenset({"HardBounce", "BadEmailAddress", "ManuallyDeactivated", "Unsubscribe"})
 
@@ -93,13 +93,7 @@ def _classify(record: PostmarkRecord) -> tuple[EventType, dict[str, Scalar]] | N
 
 
 def normalise(body: bytes, context: NormaliseContext) -> list[LeadEvent]:
-    document = parse_json(body)
-    try:
-        record = PostmarkRecord.model_validate(document)
-    except ValidationError as exc:
-        raise WebhookRejected(
-            422, "invalid_payload", "Not a Postmark webhook record.", validation_details(exc)
-        ) from None
+    record = parse_payload(body, PostmarkRecord, "a Postmark webhook record")
     found = _classify(record)
     if found is None:
         return []

@@ -25,7 +25,7 @@ from leadscore.models.events import EventType, LeadEvent, Scalar
 from leadscore.sources.automation import SCANNER_CLICK_SECONDS, click_automation, open_automation
 from leadscore.sources.base import NormaliseContext, VerifyContext, WebhookRequest, WebhookSource
 from leadscore.sources.config import SourceConfigError, parse_config
-from leadscore.sources.forms import parse_json, validation_details
+from leadscore.sources.payloads import parse_json, validation_details
 from leadscore.sources.signing import check_timestamp
 
 SIGNATURE_HEADER = "x-twilio-email-event-webhook-signature"

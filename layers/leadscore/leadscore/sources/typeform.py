@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from leadscore.errors import WebhookRejected
 from leadscore.models.events import LeadEvent, Scalar
 from leadscore.sources.base import NormaliseContext, VerifyContext, WebhookRequest, WebhookSource
 from leadscore.sources.field_map import Answer, field_map_from, form_event, map_answers
-from leadscore.sources.forms import parse_json, validation_details
+from leadscore.sources.payloads import parse_payload
 from leadscore.sources.signing import hmac_sha256_base64, matches_any
 
 SIGNATURE_HEADER = "typeform-signature"
@@ -82,11 +82,7 @@ def _value(answer: TypeformAnswer) -> Scalar | list[Scalar]:
 
 
 def normalise(body: bytes, context: NormaliseContext) -> list[LeadEvent]:
-    document = parse_json(body)
-    try:
-        webhook = TypeformWebhook.model_validate(document)
-    except ValidationError as exc:
-        raise WebhookRejected(422, "invalid_payload", "Not a Typeform webhook.", validation_details(exc)) from None
+    webhook = parse_payload(body, TypeformWebhook, "a Typeform webhook")
     if webhook.event_type != "form_response":
         return []
     response = webhook.form_response

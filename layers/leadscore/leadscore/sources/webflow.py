@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from leadscore.errors import WebhookRejected
 from leadscore.models.events import LeadEvent
 from leadscore.sources.base import NormaliseContext, VerifyContext, WebhookRequest, WebhookSource
 from leadscore.sources.field_map import Answer, field_map_from, form_event, map_answers
-from leadscore.sources.forms import parse_json, validation_details
+from leadscore.sources.payloads import parse_payload
 from leadscore.sources.signing import check_millisecond_timestamp, hmac_sha256_hex, matches_any
 
 SIGNATURE_HEADER = "x-webflow-signature"
@@ -53,11 +53,7 @@ def verify(request: WebhookRequest, context: VerifyContext) -> None:
 
 
 def normalise(body: bytes, context: NormaliseContext) -> list[LeadEvent]:
-    document = parse_json(body)
-    try:
-        webhook = WebflowWebhook.model_validate(document)
-    except ValidationError as exc:
-        raise WebhookRejected(422, "invalid_payload", "Not a Webflow webhook.", validation_details(exc)) from None
+    webhook = parse_payload(body, WebflowWebhook, "a Webflow webhook")
     if webhook.trigger_type != "form_submission":
         return []
     submission = webhook.payload
