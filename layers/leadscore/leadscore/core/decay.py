@@ -68,6 +68,7 @@ def steps_due(day: int, quiet_since: int, policy: StepPenalty) -> int:
     return (quiet - policy.after_days) // policy.every_days + 1
 
 
+@lru_cache(maxsize=8192)  # a Decimal power is costly, and a run sees few distinct (days, half-life) pairs
 def half_life_factor(days: int, half_life_days: Decimal) -> Decimal:
     return HALF ** (Decimal(days) / half_life_days) if days > 0 else Decimal(1)
 
