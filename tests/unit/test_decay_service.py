@@ -97,3 +97,15 @@ def test_a_write_that_loses_a_race_is_recomputed_from_the_new_state() -> None:
     [state] = store.scores.values()
     assert state.points["pricing_interest"] == Decimal(5)
     assert state.engagement == Decimal(5)
+
+
+def test_a_lead_active_today_is_read_but_not_written_just_to_move_its_due_day() -> None:
+    # Given leads active today (due from today in the index: their last activity day)
+    store = a_store_with_leads(5)
+    service = DecayService(store=store, models=[the_default_model()])
+
+    # When the job runs the same day
+    read, written, _ = run_all(service, MONDAY + 600)
+
+    # Then there was nothing to decay, and no write: they are due tomorrow anyway
+    assert (read, written) == (5, 0)

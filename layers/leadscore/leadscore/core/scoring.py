@@ -257,7 +257,7 @@ def score_event(
 
     weights = model.model.weights
     new.total = new.fit * weights.fit + new.engagement * weights.engagement
-    _move_stage(new, model, now)
+    move_stage(new, model, now)
     rearmed, alert = _update_alert(new, model, fingerprint, now, alert_lease_seconds)
 
     new.seen.append(fingerprint)
@@ -279,11 +279,6 @@ def score_event(
     )
 
 
-def move_stage(state: ScoreState, model: CompiledModel, now: int) -> None:
-    """Put the lead in the stage its total says; moving down records when it was recycled."""
-    _move_stage(state, model, now)
-
-
 def rearm_below_level(state: ScoreState, model: CompiledModel) -> bool:
     """Re-arm a disarmed lead whose total fell below the re-arm level (decay lowers totals too)."""
     if not state.alert_armed and state.total < model.model.rearm_level:
@@ -292,7 +287,8 @@ def rearm_below_level(state: ScoreState, model: CompiledModel) -> bool:
     return False
 
 
-def _move_stage(state: ScoreState, model: CompiledModel, now: int) -> None:
+def move_stage(state: ScoreState, model: CompiledModel, now: int) -> None:
+    """Put the lead in the stage its total says; moving down records when it was recycled."""
     stage = stage_for(state.total, model.model)
     if stage is state.stage:
         return

@@ -100,7 +100,7 @@ class DecayService:
             if current is None:
                 return  # erased meanwhile
             result = apply_decay(current, model, now=now)
-            if not result.changed and result.state.decay_due == current.decay_due:
+            if not result.changed and not _worth_reindexing(current, result.state, now):
                 return
             new = result.state
             new.version = current.version + 1
@@ -126,3 +126,11 @@ class DecayService:
         except PublishFailed:
             return state  # released for the next event or run; decay goes on (its write then re-reads)
         return self.store.load(state.lead_id, model.id)
+
+
+def _worth_reindexing(before: ScoreState, after: ScoreState, now: int) -> bool:
+    """A write that only moves the lead's due day pays off when it saves reads: when the lead would otherwise
+    be read again tomorrow for nothing (a step penalty due in weeks). Due tomorrow anyway: skip the write."""
+    if after.decay_due == before.decay_due:
+        return False
+    return after.decay_due is None or after.decay_due > yyyymmdd(epoch_day(now) + 1)
