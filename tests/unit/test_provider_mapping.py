@@ -83,7 +83,7 @@ def test_a_sendgrid_batch_with_one_bad_event_is_refused_whole_naming_it() -> Non
     assert all(str(detail["field"]).startswith("[1].") for detail in rejected.value.details)
 
 
-def test_an_unusable_sendgrid_key_is_our_misconfiguration_not_the_senders() -> None:
+def test_sendgrid_with_the_generated_placeholder_key_is_not_served() -> None:
     from leadscore.sources.base import VerifyContext  # noqa: PLC0415
 
     request = WebhookRequest(
@@ -92,8 +92,9 @@ def test_an_unusable_sendgrid_key_is_our_misconfiguration_not_the_senders() -> N
         {"x-twilio-email-event-webhook-signature": "MEUCIQ==", "x-twilio-email-event-webhook-timestamp": "100"},
         b"[]",
     )
-    with pytest.raises(SourceConfigError):
+    with pytest.raises(WebhookRejected) as rejected:
         sendgrid.verify(request, VerifyContext([b"generated-placeholder-not-a-key"], 100, 300))
+    assert (rejected.value.status, rejected.value.code) == (404, "source_not_configured")
 
 
 @pytest.mark.parametrize(

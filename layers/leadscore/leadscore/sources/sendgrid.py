@@ -24,7 +24,7 @@ from leadscore.errors import WebhookRejected
 from leadscore.models.events import EventType, LeadEvent, Scalar
 from leadscore.sources.automation import SCANNER_CLICK_SECONDS, click_automation, open_automation
 from leadscore.sources.base import NormaliseContext, VerifyContext, WebhookRequest, WebhookSource
-from leadscore.sources.config import SourceConfigError, parse_config
+from leadscore.sources.config import parse_config
 from leadscore.sources.payloads import parse_json, validation_details
 from leadscore.sources.signing import check_timestamp
 
@@ -77,8 +77,14 @@ def _public_key(encoded: bytes) -> ec.EllipticCurvePublicKey | None:
 
 def _public_keys(keys: list[bytes]) -> list[ec.EllipticCurvePublicKey]:
     parsed = [key for key in map(_public_key, keys) if key is not None]
-    if not parsed:  # our configuration, not the sender's fault: 503, and the error names the secret's problem
-        raise SourceConfigError("the SendGrid verification key is not a base64 DER elliptic-curve public key")
+    if not parsed:
+        # The secret still holds the placeholder the stack generated (or something that is not a key): the
+        # source is not set up. A 4xx, not a 5xx: the sender cannot fix it and must not be told to retry.
+        raise WebhookRejected(
+            404,
+            "source_not_configured",
+            "SendGrid is not set up here: its verification key is not a base64 DER elliptic-curve public key.",
+        )
     return parsed
 
 
