@@ -21,7 +21,7 @@ from leadscore.models.events import LeadEvent, Scalar
 from leadscore.sources.base import NormaliseContext, VerifyContext, WebhookRequest, WebhookSource
 from leadscore.sources.field_map import Answer, field_map_from, form_event, map_answers
 from leadscore.sources.payloads import parse_json
-from leadscore.sources.signing import check_millisecond_timestamp, hmac_sha256_base64, matches_any
+from leadscore.sources.signing import check_timestamp, hmac_sha256_base64, matches_any
 
 SIGNATURE_HEADER = "x-hubspot-signature-v3"
 TIMESTAMP_HEADER = "x-hubspot-request-timestamp"
@@ -46,7 +46,7 @@ def verify(request: WebhookRequest, context: VerifyContext) -> None:
     header = request.header(SIGNATURE_HEADER)
     if not header:
         raise WebhookRejected(401, "missing_signature", "The X-HubSpot-Signature-v3 header is missing.")
-    millis = check_millisecond_timestamp(request.header(TIMESTAMP_HEADER), context.now, context.tolerance_seconds)
+    millis = check_timestamp(request.header(TIMESTAMP_HEADER), context.now, context.tolerance_seconds, per_second=1000)
     signed = request.method.upper().encode() + signed_uri(request).encode() + request.body + str(millis).encode()
     expected = [hmac_sha256_base64(key, signed) for key in context.keys]
     if not matches_any(expected, [header.strip()]):

@@ -23,15 +23,16 @@ def matches_any(expected: Iterable[str], presented: Iterable[str]) -> bool:
     return found
 
 
-def check_timestamp(raw: str | None, now: int, tolerance_seconds: int) -> int:
-    """The request's timestamp, if present and within the window; otherwise a 401."""
+def check_timestamp(raw: str | None, now: int, tolerance_seconds: int, *, per_second: int = 1) -> int:
+    """The request's timestamp as sent (`per_second=1000` for milliseconds), if present and within the window;
+    otherwise a 401."""
     if raw is None or not raw.strip():
         raise WebhookRejected(401, "missing_timestamp", "The signature timestamp header is missing.")
     try:
         stamp = int(raw.strip())
     except ValueError:
         raise WebhookRejected(401, "invalid_timestamp", "The signature timestamp is not a Unix time.") from None
-    if abs(now - stamp) > tolerance_seconds:
+    if abs(now - stamp // per_second) > tolerance_seconds:
         raise WebhookRejected(
             401,
             "stale_timestamp",
@@ -43,15 +44,3 @@ def check_timestamp(raw: str | None, now: int, tolerance_seconds: int) -> int:
 
 def hmac_sha256_base64(key: bytes, message: bytes) -> str:
     return base64.b64encode(hmac.new(key, message, hashlib.sha256).digest()).decode()
-
-
-def check_millisecond_timestamp(raw: str | None, now: int, tolerance_seconds: int) -> int:
-    """Like check_timestamp, for providers that send milliseconds (Webflow, HubSpot); returns the raw ms."""
-    if raw is None or not raw.strip():
-        raise WebhookRejected(401, "missing_timestamp", "The signature timestamp header is missing.")
-    try:
-        millis = int(raw.strip())
-    except ValueError:
-        raise WebhookRejected(401, "invalid_timestamp", "The signature timestamp is not a Unix time in ms.") from None
-    check_timestamp(str(millis // 1000), now, tolerance_seconds)
-    return millis

@@ -17,7 +17,7 @@ from leadscore.models.events import LeadEvent
 from leadscore.sources.base import NormaliseContext, VerifyContext, WebhookRequest, WebhookSource
 from leadscore.sources.field_map import Answer, field_map_from, form_event, map_answers
 from leadscore.sources.payloads import parse_payload
-from leadscore.sources.signing import check_millisecond_timestamp, hmac_sha256_hex, matches_any
+from leadscore.sources.signing import check_timestamp, hmac_sha256_hex, matches_any
 
 SIGNATURE_HEADER = "x-webflow-signature"
 TIMESTAMP_HEADER = "x-webflow-timestamp"
@@ -45,7 +45,7 @@ def verify(request: WebhookRequest, context: VerifyContext) -> None:
     header = request.header(SIGNATURE_HEADER)
     if not header:
         raise WebhookRejected(401, "missing_signature", "The x-webflow-signature header is missing.")
-    millis = check_millisecond_timestamp(request.header(TIMESTAMP_HEADER), context.now, context.tolerance_seconds)
+    millis = check_timestamp(request.header(TIMESTAMP_HEADER), context.now, context.tolerance_seconds, per_second=1000)
     signed = f"{millis}:".encode() + request.body
     expected = [hmac_sha256_hex(key, signed) for key in context.keys]
     if not matches_any(expected, [header.strip().lower()]):
