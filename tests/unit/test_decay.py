@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from leadscore.core.decay import NEVER, apply_decay, decay_due_day, epoch_day, yyyymmdd
 from leadscore.core.rules import CompiledModel
 from leadscore.core.state import ScoreState, Stage
+from leadscore.models.model_files import ModelFileError, load_model_file
 from leadscore.models.scoring_model import INACTIVITY_RULE
 from tests.unit.builders import (
     DAY,
+    DEFAULT_MODEL_FILE,
     MONDAY,
     a_form_event,
     a_model,
@@ -149,6 +150,42 @@ def test_an_sql_lead_that_goes_quiet_is_recycled_to_mql_and_re_armed_without_an_
     assert after.alert_pending is None
 
 
+def test_automated_points_fade_by_their_rules_policy() -> None:
+    # Given a real open and a machine open (worth 1 and 0.5; email opens halve every 10 days)
+    model = a_model(
+        engagement_rules=[an_engagement_rule("email_open", 1, event="email_opened", automated_points=0.5)],
+        decay={"rules": {"email_open": {"half_life_days": 10}}},
+    )
+    state, _ = score_all([an_email_event(at=MONDAY), an_email_event(at=MONDAY + 60, automated="machine_open")], model)
+    assert state.points == {"email_open": Decimal(1), "email_open:automated": Decimal("0.5")}
+
+    # When the job runs ten days later
+    after = decayed(state, model, 10)
+
+    # Then both halved, shown apart as before
+    assert abs(after.points["email_open"] - Decimal("0.5")) <= Decimal("0.00001")
+    assert abs(after.points["email_open:automated"] - Decimal("0.25")) <= Decimal("0.00001")
+    assert after.engagement == after.points["email_open"] + after.points["email_open:automated"]
+
+
+def test_a_lead_below_a_floor_it_never_reached_is_not_raised_to_it() -> None:
+    # Given a lead whose engagement (1) is already below the model's floor (2), with an inactivity penalty due
+    model = a_model(
+        engagement_rules=[an_engagement_rule("visit", 1, event="page_viewed")],
+        decay={"floor": 2, "inactivity": {"after_days": 1, "points": -1, "every_days": 1}},
+    )
+    state, _ = score_all([a_page_view(at=MONDAY)], model)
+
+    # When the job runs a week later
+    result = apply_decay(state, model, now=MONDAY + 7 * DAY)
+
+    # Then nothing changed: decay neither lowers it further nor lifts it to the floor
+    assert not result.changed
+    assert result.state.engagement == Decimal(1)
+    assert result.state.points == state.points
+    assert decay_due_day(result.state, model) == NEVER
+
+
 def test_decay_never_takes_engagement_below_the_floor() -> None:
     model = a_model(
         engagement_rules=[an_engagement_rule("visit", 10, event="page_viewed")],
@@ -182,6 +219,9 @@ def test_the_next_due_day_follows_the_policy() -> None:
         ({"rules": {"nope": {"half_life_days": 5}}}, "no engagement rule"),
         ({"rules": {"visit": {"half_life_days": 0}}}, "greater than 0"),
         ({"rules": {"visit": {"after_days": 3, "points": 5}}}, "less than 0"),
+        ({"rules": {"visit": {"half_life_days": -14}}}, "greater than 0"),
+        ({"default": {"after_days": 0, "points": -5}}, "greater than or equal to 1"),
+        ({"inactivity": {"after_days": 30, "points": -5, "limit": 5}}, "less than 0"),
     ],
 )
 def test_invalid_decay_policies_are_refused(decay: dict[str, object], problem: str) -> None:
@@ -195,51 +235,24 @@ def test_invalid_decay_policies_are_refused(decay: dict[str, object], problem: s
         )
 
 
-# ---- properties ----------------------------------------------------------------------------------------------
+def test_a_bad_decay_entry_in_a_model_file_is_reported_with_its_yaml_path(tmp_path: Path) -> None:
+    # Given the default model with a negative half-life for pricing interest
+    text = DEFAULT_MODEL_FILE.read_text().replace(
+        "pricing_interest: { half_life_days: 14 }", "pricing_interest: { half_life_days: -14 }"
+    )
+    assert "half_life_days: -14" in text
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
 
-activity = st.lists(
-    st.tuples(st.sampled_from(["pricing", "demo", "open", "newsletter", "webinar"]), st.integers(0, 20)),
-    min_size=1,
-    max_size=8,
-)
-
-
-def a_history(items: list[tuple[str, int]]) -> tuple[ScoreState, CompiledModel]:
-    model = the_default_model()
-    events = {
-        "pricing": lambda at: a_page_view(PRICING, at=at),
-        "demo": lambda at: a_form_event(form_id="demo-request", at=at),
-        "open": lambda at: an_email_event(at=at),
-        "newsletter": lambda at: a_form_event(form_id="newsletter-signup", at=at),
-        "webinar": lambda at: a_form_event(form_id="webinar-registration", at=at),
-    }
-    ordered = sorted(items, key=lambda item: item[1])
-    state, _ = score_all([events[kind](MONDAY + day * DAY + i) for i, (kind, day) in enumerate(ordered)], model)
-    return state, model
+    # When it is loaded / Then the error names the entry and only the kind of policy that was meant
+    with pytest.raises(ModelFileError) as error:
+        load_model_file(path)
+    assert "decay.rules.pricing_interest.half_life.half_life_days: Input should be greater than 0" in str(error.value)
+    assert "after_days" not in str(error.value)
 
 
-@settings(max_examples=60, deadline=None)
-@given(items=activity, first=st.integers(21, 200), gap=st.integers(1, 200))
-def test_decay_is_monotone_never_below_the_floor_and_never_touches_fit(
-    items: list[tuple[str, int]], first: int, gap: int
-) -> None:
-    state, model = a_history(items)
-    earlier = decayed(state, model, first)
-    later = decayed(earlier, model, first + gap)
-    assert later.engagement <= earlier.engagement <= state.engagement
-    assert later.engagement >= min(model.model.decay.floor, state.engagement)
-    assert later.fit == earlier.fit == state.fit
-    assert later.total == later.fit + later.engagement
+def test_the_inactivity_rule_id_is_reserved() -> None:
+    from pydantic import ValidationError  # noqa: PLC0415
 
-
-@settings(max_examples=40, deadline=None)
-@given(items=activity, days=st.integers(21, 120), missed=st.sets(st.integers(21, 119), max_size=60))
-def test_catching_up_after_missed_runs_equals_running_every_day(
-    items: list[tuple[str, int]], days: int, missed: set[int]
-) -> None:
-    state, model = a_history(items)
-    daily = decayed(state, model, *range(21, days + 1))
-    patchy = decayed(state, model, *[day for day in range(21, days + 1) if day not in missed or day == days])
-    assert abs(daily.engagement - patchy.engagement) <= Decimal("0.0005")
-    assert daily.stage is patchy.stage
-    assert daily.points.keys() == patchy.points.keys()
+    with pytest.raises(ValidationError, match="reserved"):
+        a_model(engagement_rules=[an_engagement_rule("inactivity", 1, event="page_viewed")])

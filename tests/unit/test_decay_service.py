@@ -95,8 +95,8 @@ def test_a_write_that_loses_a_race_is_recomputed_from_the_new_state() -> None:
 
     # Then both count: the event's 10 points and the first visit's, faded together (20 x 1/4)
     [state] = store.scores.values()
-    assert state.points["pricing_interest"] == Decimal(5)
-    assert state.engagement == Decimal(5)
+    assert abs(state.points["pricing_interest"] - Decimal(5)) <= Decimal("0.00003")  # one rounding a day
+    assert state.engagement == state.points["pricing_interest"]
 
 
 def test_a_lead_active_today_is_read_but_not_written_just_to_move_its_due_day() -> None:

@@ -4,17 +4,37 @@ Pure and deterministic. Time is counted in whole UTC days ("epoch days"). The st
 decay was applied (`decayed_day`); applying again on the same day changes nothing, and a run after missed
 days applies all of them at once, with the same result as daily runs:
 
-- half-life: a rule's positive points are multiplied by 0.5 ** (d / half_life) for the d days since the
-  later of the last decay and the rule's last match. Powers multiply (x**a * x**b = x**(a+b)), so one run
-  over n days equals n daily runs up to the rounding of stored points (POINT_PLACES decimals, documented
-  and tested: within 0.0005 per rule per year of daily runs).
+- half-life: each day multiplies a rule's positive points by 0.5 ** (1 / half_life), counted from the later
+  of the last decay and the rule's last match, and stores them rounded (POINT_PLACES; below NEGLIGIBLE they
+  are gone). A catch-up over n days takes the same n rounded steps (`fade`, cached), so it stores exactly
+  what n daily runs would; two half-lives leave a quarter up to one rounding a day (< POINT_PLACES each).
 - step penalty (a rule's, or the lead's `inactivity`): after `after_days` quiet days, `points` every
   `every_days`. The number of steps due is an integer function of (day, last activity): the steps of a run
   are steps_due(today) - steps_due(last decay day), exact under any schedule.
+- floor: the day decay first goes below it, every change of that day shrinks in proportion so engagement
+  lands on it; a catch-up finds that day (engagement falls monotonically) and shares the cut the same way.
+- exact while the lead is quiet; if a rule matched during days the job missed, its older points fade from
+  that match only (they would have faded on the missed days before it): see docs/decay.md, "Known limit".
 
 Invariants: fit never changes; negative points never fade; a rule's points never change sign; decay never
 takes engagement below the model's floor and never raises it; stages only move down ("recycled"), alerts
 are never raised, and a disarmed lead that falls below the re-arm level is re-armed in the same write.
+
+API:
+
+- ``apply_decay(state, model, *, now) -> DecayResult``: a new state (the input is never mutated) with decay
+  applied up to `now`'s UTC day. ``changed`` is False when only ``decay_due`` / ``decayed_day`` moved.
+  Suppressed leads and leads already decayed today come back as the same object. Never raises an alert,
+  never touches ``alert_pending`` (an expired lease is the service's to retry) and does not bump
+  ``version``: the caller writes under ``expected_version=state.version``.
+- ``decay_due_day(state, model) -> int``: the yyyymmdd UTC day from which the lead next needs the job;
+  ``NEVER`` when it does not until it is active again. apply_decay stores it in ``state.decay_due``.
+- State fields (stored as ``dz`` / ``dd``): ``decayed_day`` is the UTC epoch day decay was last applied
+  (None: not since the points were earned), so "twice the same day is a no-op" holds by construction;
+  ``decay_due`` is decay_due_day after the last decay (None: index from the last-activity day).
+- Values: half-lives fade one rounded day at a time (exact catch-up), so "two half-lives" is a quarter only
+  to the 6th decimal (20 points, 14-day half-life, 28 days: 5.000001): compare with a tolerance of about
+  0.000001 per day, or at 2 decimals as points are shown.
 """
 
 from __future__ import annotations
@@ -25,7 +45,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from functools import lru_cache
 from typing import NamedTuple
 
-from leadscore.core.rules import ZERO, CompiledModel
+from leadscore.core.rules import AUTOMATED_SUFFIX, ZERO, CompiledModel
 from leadscore.core.scoring import move_stage, rearm_below_level
 from leadscore.core.stages import DAY_SECONDS
 from leadscore.core.state import ScoreState, Stage
@@ -35,6 +55,7 @@ POINT_PLACES = Decimal("0.000001")  # stored precision of decayed points
 NEGLIGIBLE = Decimal("0.005")  # points below this are gone (shown as 0.00 anyway): the lead can reach the floor
 NEVER = 99_991_231  # decay_due of a lead with nothing left to decay: it leaves the index until it is active again
 HALF = Decimal("0.5")
+CATCH_UP_DAYS = 3660  # half-life gaps up to ten years are stepped day by day (exactly as daily runs)
 
 
 class DecayResult(NamedTuple):
@@ -73,9 +94,37 @@ def half_life_factor(days: int, half_life_days: Decimal) -> Decimal:
     return HALF ** (Decimal(days) / half_life_days) if days > 0 else Decimal(1)
 
 
+@lru_cache(maxsize=65_536)  # first runs after an event start from the rule's own points: few distinct inputs
+def fade(points: Decimal, days: int, half_life_days: Decimal) -> Decimal:
+    """`points` after `days` of half-life decay, one stored (rounded) day at a time.
+
+    Stepping day by day makes a catch-up over n days give exactly what n daily runs store, rounding
+    included; a daily run is one step. Gaps over CATCH_UP_DAYS (only for data imported years old) use
+    one power instead: within POINT_PLACES per day of the daily result.
+    """
+    if days > CATCH_UP_DAYS:
+        return _stored(points * half_life_factor(days, half_life_days))
+    daily = half_life_factor(1, half_life_days)
+    for _ in range(days):
+        points = _stored(points * daily)
+        if not points:
+            break
+    return points
+
+
+def _stored(points: Decimal) -> Decimal:
+    """Points as stored: POINT_PLACES decimals, and nothing once below NEGLIGIBLE."""
+    points = max(ZERO, points).quantize(POINT_PLACES, rounding=ROUND_HALF_EVEN)
+    return ZERO if points < NEGLIGIBLE else points
+
+
 def policy_for(rule_id: str, points: Decimal, model: CompiledModel) -> RuleDecay | None:
-    """A rule's decay policy: its own, else the default (positive rules only). Fit and negative points: None."""
+    """A rule's decay policy: its own, else the default (positive rules only). Fit and negative points: None.
+
+    Automated points ('<rule>:automated', machine opens and scanner clicks) fade by their rule's policy.
+    """
     decay = model.model.decay
+    rule_id = rule_id.removesuffix(AUTOMATED_SUFFIX)
     if points <= ZERO or rule_id not in model.engagement_ids:
         return None
     return decay.rules.get(rule_id, decay.default)
@@ -83,12 +132,9 @@ def policy_for(rule_id: str, points: Decimal, model: CompiledModel) -> RuleDecay
 
 def _rule_points_after(points: Decimal, policy: RuleDecay, start: int, today: int, quiet_since: int) -> Decimal:
     if isinstance(policy, HalfLife):
-        faded = points * half_life_factor(today - start, policy.half_life_days)
-    else:
-        steps = steps_due(today, quiet_since, policy) - steps_due(start, quiet_since, policy)
-        faded = points + policy.points * steps
-    faded = max(ZERO, faded).quantize(POINT_PLACES, rounding=ROUND_HALF_EVEN)
-    return ZERO if faded < NEGLIGIBLE else faded
+        return fade(points, today - start, policy.half_life_days)
+    steps = steps_due(today, quiet_since, policy) - steps_due(start, quiet_since, policy)
+    return _stored(points + policy.points * steps)
 
 
 def _last_active_day(state: ScoreState) -> int | None:
@@ -104,10 +150,33 @@ def apply_decay(state: ScoreState, model: CompiledModel, *, now: int) -> DecayRe
     last_active = _last_active_day(state)
     if state.suppressed or last_active is None or (state.decayed_day is not None and state.decayed_day >= today):
         return DecayResult(state, False, state.stage, False, ZERO)
+    points = _decayed_points(state, model, today, last_active)
+    engagement = _engagement(points, model, state)
+    if engagement < model.model.decay.floor and engagement < state.engagement:
+        # The floor stops decay. Daily runs would have stopped on the first day it did, sharing that day's
+        # cut in proportion; find that day (engagement falls monotonically) and do exactly the same.
+        state_before, points = _the_day_the_floor_stops_decay(state, model, today, last_active)
+        engagement = _engagement(points, model, state_before)
+        engagement, points = _respect_floor(state_before, points, engagement, model)
+    points = {rule: value for rule, value in points.items() if value != ZERO}  # faded away or never started
+    new = replace(state, points=points, engagement=engagement, decayed_day=today)
+    weights = model.model.weights
+    new.total = new.fit * weights.fit + new.engagement * weights.engagement
+    changed = new.engagement != state.engagement or points != state.points
+    rearmed = False
+    if changed:
+        move_stage(new, model, now)
+        rearmed = rearm_below_level(new, model)
+        new.updated_at = now
+    new.decay_due = decay_due_day(new, model)
+    return DecayResult(new, changed, state.stage, rearmed, state.engagement - new.engagement)
+
+
+def _decayed_points(state: ScoreState, model: CompiledModel, today: int, last_active: int) -> dict[str, Decimal]:
+    """Every entry after decay up to `today`, before the floor (entries that faded away are 0)."""
     # Decay counts from the later of the last run and each rule's own last match (never from the lead's
     # last activity: points earned long ago keep fading when something else happens today).
     since = state.decayed_day if state.decayed_day is not None else 0
-
     points = dict(state.points)
     for rule_id, value in state.points.items():
         policy = policy_for(rule_id, value, model)
@@ -127,27 +196,41 @@ def apply_decay(state: ScoreState, model: CompiledModel, *, now: int) -> DecayRe
             if inactivity.limit is not None:
                 penalty = max(penalty, inactivity.limit)
             points[INACTIVITY_RULE] = penalty
+    return points
 
-    engagement = _engagement(points, model, state)
-    engagement, points = _respect_floor(state, points, engagement, model)
-    new = replace(state, points=points, engagement=engagement, decayed_day=today)
-    weights = model.model.weights
-    new.total = new.fit * weights.fit + new.engagement * weights.engagement
-    changed = new.engagement != state.engagement or points != state.points
-    rearmed = False
-    if changed:
-        move_stage(new, model, now)
-        rearmed = rearm_below_level(new, model)
-        new.points = {rule: value for rule, value in new.points.items() if value != ZERO}
-        new.updated_at = now
-    new.decay_due = decay_due_day(new, model)
-    return DecayResult(new, changed, state.stage, rearmed, state.engagement - new.engagement)
+
+def _the_day_the_floor_stops_decay(
+    state: ScoreState, model: CompiledModel, today: int, last_active: int
+) -> tuple[ScoreState, dict[str, Decimal]]:
+    """The state daily runs would have stored the day before decay first went below the floor, and the
+    entries that day's run would have computed (before the floor). `today` is such a day."""
+    floor = model.model.decay.floor
+
+    def below_floor(day: int) -> bool:
+        return _engagement(_decayed_points(state, model, day, last_active), model, state) < floor
+
+    if state.decayed_day is not None:
+        low = state.decayed_day  # nothing changed by then
+    else:
+        low = min([last_active, *(day_of_code(code) for code in state.rule_days.values())])
+    high = today  # below_floor(high) holds; find the first such day after `low`
+    while high - low > 1:
+        middle = (low + high) // 2
+        if below_floor(middle):
+            high = middle
+        else:
+            low = middle
+    before = {rule: value for rule, value in _decayed_points(state, model, low, last_active).items() if value}
+    state_before = replace(
+        state, points=before, engagement=_engagement(before, model, state), decayed_day=max(low, state.decayed_day or 0)
+    )
+    return state_before, _decayed_points(state_before, model, high, last_active)
 
 
 def _engagement(points: dict[str, Decimal], model: CompiledModel, state: ScoreState) -> Decimal:
-    """Engagement = the state's engagement moved by exactly the points decay changed (other entries as they are)."""
-    delta = sum((points.get(rule, ZERO) - state.points.get(rule, ZERO) for rule in points), ZERO)
-    return state.engagement + delta
+    """Engagement = the state's engagement moved by exactly what decay changed (an entry missing is 0)."""
+    changed = points.keys() | state.points.keys()
+    return state.engagement + sum((points.get(rule, ZERO) - state.points.get(rule, ZERO) for rule in changed), ZERO)
 
 
 def _respect_floor(
@@ -164,12 +247,16 @@ def _respect_floor(
         rule: (state.points.get(rule, ZERO) + (value - state.points.get(rule, ZERO)) * share).quantize(POINT_PLACES)
         for rule, value in points.items()
     }
-    scaled_engagement = _engagement(scaled, model, state)
-    if scaled_engagement < floor:  # rounding: give the shortfall back to the entry that lost most
-        rule = min(scaled, key=lambda r: scaled[r] - state.points.get(r, ZERO))
-        scaled[rule] += floor - scaled_engagement
-        scaled_engagement = floor
-    return scaled_engagement, scaled
+    # Land exactly on the floor (a lead already below it stays where it is): the rounding error of the
+    # scaled entries goes to one changed entry, the one farthest from zero (so no entry changes sign), and
+    # the inactivity penalty only when nothing else changed (it never passes its limit).
+    lowest = min(floor, state.engagement)
+    error = _engagement(scaled, model, state) - lowest
+    if error:
+        changed = [rule for rule in scaled if scaled[rule] != state.points.get(rule, ZERO)] or list(scaled)
+        absorbers = [rule for rule in changed if rule != INACTIVITY_RULE] or changed
+        scaled[max(absorbers, key=lambda rule: abs(scaled[rule]))] -= error
+    return lowest, scaled
 
 
 def decay_due_day(state: ScoreState, model: CompiledModel) -> int:

@@ -10,7 +10,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
 from leadscore.models.events import EventType
 
@@ -170,7 +170,18 @@ class StepPenalty(_Strict):
     every_days: Annotated[int, Field(ge=1, le=365)] = 7
 
 
-RuleDecay = HalfLife | StepPenalty
+def _decay_kind(value: object) -> str:
+    """Which policy a rule's decay entry is: a half-life if it names one, else a step penalty (so an error
+    names only the fields of the kind that was meant)."""
+    if isinstance(value, dict):
+        return "half_life" if "half_life_days" in value else "step"
+    return "half_life" if isinstance(value, HalfLife) else "step"
+
+
+RuleDecay = Annotated[
+    Annotated[HalfLife, Tag("half_life")] | Annotated[StepPenalty, Tag("step")],
+    Discriminator(_decay_kind),
+]
 
 
 class Inactivity(StepPenalty):
