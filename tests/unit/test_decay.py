@@ -247,8 +247,24 @@ def test_a_bad_decay_entry_in_a_model_file_is_reported_with_its_yaml_path(tmp_pa
     # When it is loaded / Then the error names the entry and only the kind of policy that was meant
     with pytest.raises(ModelFileError) as error:
         load_model_file(path)
-    assert "decay.rules.pricing_interest.half_life.half_life_days: Input should be greater than 0" in str(error.value)
+    assert "decay.rules.pricing_interest.half_life_days: Input should be greater than 0" in str(error.value)
     assert "after_days" not in str(error.value)
+
+
+def test_a_bad_default_policy_is_reported_at_its_yaml_path(tmp_path: Path) -> None:
+    # Given the shipped model with a default step penalty that would add points
+    text = DEFAULT_MODEL_FILE.read_text().replace(
+        "default: { half_life_days: 30 }", "default: { after_days: 30, points: 5 }"
+    )
+    assert "points: 5 }" in text
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+
+    # When it is loaded / Then the error is at decay.default.points, as written in the file
+    with pytest.raises(ModelFileError) as error:
+        load_model_file(path)
+    assert "decay.default.points: Input should be less than 0" in str(error.value)
+    assert "half_life" not in str(error.value)
 
 
 def test_the_inactivity_rule_id_is_reserved() -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from leadscore.models.scoring_model import ScoringModel
+from leadscore.models.scoring_model import DECAY_POLICY_TAGS, ScoringModel
 
 
 class ModelFileError(ValueError):
@@ -62,8 +62,9 @@ def _problems(exc: ValidationError, document: Mapping[str, Any]) -> list[str]:
     """One line per problem; a value that fits no branch of a union is reported once, not per branch."""
     problems: list[str] = []
     reported_unions: set[tuple[Any, ...]] = set()
-    for error in exc.errors():
-        location = tuple(error.get("loc", ()))
+    for raw_error in exc.errors():
+        location = _without_policy_tag(tuple(raw_error.get("loc", ())))
+        error = {**raw_error, "loc": location}
         if location and str(location[-1]) in _UNION_BRANCHES:
             if location[:-1] in reported_unions:
                 continue
@@ -75,6 +76,14 @@ def _problems(exc: ValidationError, document: Mapping[str, Any]) -> list[str]:
             continue
         problems.append(_describe(error, document))
     return problems
+
+
+def _without_policy_tag(location: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Drop the tag pydantic puts in a decay policy's path ('half_life'/'step'): it is not in the YAML."""
+    tag_at = {("decay", "default"): 2, ("decay", "rules"): 3}.get(tuple(location[:2]))
+    if tag_at is not None and len(location) > tag_at and location[tag_at] in DECAY_POLICY_TAGS:
+        return location[:tag_at] + location[tag_at + 1 :]
+    return location
 
 
 def _describe(error: Mapping[str, Any], document: Mapping[str, Any]) -> str:

@@ -178,6 +178,7 @@ def _decay_kind(value: object) -> str:
     return "half_life" if isinstance(value, HalfLife) else "step"
 
 
+DECAY_POLICY_TAGS = frozenset({"half_life", "step"})
 RuleDecay = Annotated[
     Annotated[HalfLife, Tag("half_life")] | Annotated[StepPenalty, Tag("step")],
     Discriminator(_decay_kind),
