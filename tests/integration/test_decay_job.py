@@ -14,6 +14,7 @@ import pytest
 
 from leadscore import clock
 from leadscore.adapters.dynamodb import DynamoLeadStore
+from leadscore.core.decay import apply_decay
 from leadscore.core.rules import compile_model
 from leadscore.models.model_files import load_model_file
 from leadscore.services.decay import DecayService
@@ -86,25 +87,28 @@ def test_running_the_job_twice_the_same_day_changes_nothing_the_second_time(stac
     assert second["decay_day"] == tomorrow
 
 
-def test_a_missed_day_is_caught_up_the_next_day(stack: EmulatedStack) -> None:
-    # Given two identical leads, one decayed daily for three days, the other only on the third day
-    post(stack, form_id="demo-request")
-    post(stack, submission_id="sub-b", email="grace@analytical-engines.example", form_id="demo-request")
+def test_days_the_job_missed_are_caught_up_exactly_as_daily_runs_would_have_done(stack: EmulatedStack) -> None:
+    # Given a lead with a demo request, and what forty daily decay runs would store for it (the pure core)
+    post(stack, form_id="demo-request", page_url="https://x.example/pricing")
     store = DynamoLeadStore(boto3.client("dynamodb"), stack.physical("LeadsTable"), [MODEL])
-    ada, grace = sorted(stack.score_items(), key=lambda item: item["pk"])
+    lead_id = str(the_score(stack)["pk"]).removeprefix("LEAD#")
     start = clock.now_epoch()
-    daily = store.load(str(ada["pk"]).removeprefix("LEAD#"), "default")
+    daily = store.load(lead_id, "default")
     assert daily is not None
-    from leadscore.core.decay import apply_decay  # noqa: PLC0415
-
     for day in range(1, 41):
         daily = apply_decay(daily, MODEL, now=start + day * 86_400).state
-    grace_state = store.load(str(grace["pk"]).removeprefix("LEAD#"), "default")
-    assert grace_state is not None
-    once = apply_decay(grace_state, MODEL, now=start + 40 * 86_400).state
 
-    # Then the results agree (to the stored precision)
-    assert abs(daily.engagement - once.engagement) <= Decimal("0.0005")
+    # When the scheduled job runs on days 1 and 2, then misses every day until day 40
+    for day in (1, 2, 40):
+        clock.advance(timedelta(seconds=start + day * 86_400 - clock.now_epoch()))
+        stack.run_schedule(SCHEDULE)
+
+    # Then the stored lead is exactly what daily runs would have stored
+    caught_up = store.load(lead_id, "default")
+    assert caught_up is not None
+    assert caught_up.engagement < Decimal(60)  # it did decay (demo 40 + pricing 10 + form 5 at most)
+    assert (caught_up.points, caught_up.engagement, caught_up.total) == (daily.points, daily.engagement, daily.total)
+    assert (caught_up.stage, caught_up.decay_due) == (daily.stage, daily.decay_due)
 
 
 def test_a_suppressed_lead_is_neither_read_nor_written(stack: EmulatedStack) -> None:
