@@ -235,36 +235,37 @@ def test_invalid_decay_policies_are_refused(decay: dict[str, object], problem: s
         )
 
 
-def test_a_bad_decay_entry_in_a_model_file_is_reported_with_its_yaml_path(tmp_path: Path) -> None:
-    # Given the default model with a negative half-life for pricing interest
-    text = DEFAULT_MODEL_FILE.read_text().replace(
-        "pricing_interest: { half_life_days: 14 }", "pricing_interest: { half_life_days: -14 }"
-    )
-    assert "half_life_days: -14" in text
+@pytest.mark.parametrize(
+    ("written", "mistake", "reported", "other_kind"),
+    [
+        (
+            "pricing_interest: { half_life_days: 14 }",
+            "pricing_interest: { half_life_days: -14 }",
+            "decay.rules.pricing_interest.half_life_days: Input should be greater than 0",
+            "after_days",
+        ),
+        (
+            "default: { half_life_days: 30 }",
+            "default: { after_days: 30, points: 5 }",
+            "decay.default.points: Input should be less than 0",
+            "half_life",
+        ),
+    ],
+)
+def test_a_bad_decay_policy_in_a_model_file_is_reported_at_its_yaml_path(
+    tmp_path: Path, written: str, mistake: str, reported: str, other_kind: str
+) -> None:
+    # Given the shipped model with one decay policy made invalid (a negative half-life, a penalty that adds)
+    text = DEFAULT_MODEL_FILE.read_text()
+    assert written in text
     path = tmp_path / "bad.yaml"
-    path.write_text(text)
+    path.write_text(text.replace(written, mistake))
 
-    # When it is loaded / Then the error names the entry and only the kind of policy that was meant
+    # When it is loaded / Then the error is at the path as written, naming only the kind of policy meant
     with pytest.raises(ModelFileError) as error:
         load_model_file(path)
-    assert "decay.rules.pricing_interest.half_life_days: Input should be greater than 0" in str(error.value)
-    assert "after_days" not in str(error.value)
-
-
-def test_a_bad_default_policy_is_reported_at_its_yaml_path(tmp_path: Path) -> None:
-    # Given the shipped model with a default step penalty that would add points
-    text = DEFAULT_MODEL_FILE.read_text().replace(
-        "default: { half_life_days: 30 }", "default: { after_days: 30, points: 5 }"
-    )
-    assert "points: 5 }" in text
-    path = tmp_path / "bad.yaml"
-    path.write_text(text)
-
-    # When it is loaded / Then the error is at decay.default.points, as written in the file
-    with pytest.raises(ModelFileError) as error:
-        load_model_file(path)
-    assert "decay.default.points: Input should be less than 0" in str(error.value)
-    assert "half_life" not in str(error.value)
+    assert reported in str(error.value)
+    assert other_kind not in str(error.value)
 
 
 def test_the_inactivity_rule_id_is_reserved() -> None:
