@@ -151,12 +151,12 @@ def apply_decay(state: ScoreState, model: CompiledModel, *, now: int) -> DecayRe
     if state.suppressed or last_active is None or (state.decayed_day is not None and state.decayed_day >= today):
         return DecayResult(state, False, state.stage, False, ZERO)
     points = _decayed_points(state, model, today, last_active)
-    engagement = _engagement(points, model, state)
+    engagement = _engagement(points, state)
     if engagement < model.model.decay.floor and engagement < state.engagement:
         # The floor stops decay. Daily runs would have stopped on the first day it did, sharing that day's
         # cut in proportion; find that day (engagement falls monotonically) and do exactly the same.
         state_before, points = _the_day_the_floor_stops_decay(state, model, today, last_active)
-        engagement = _engagement(points, model, state_before)
+        engagement = _engagement(points, state_before)
         engagement, points = _respect_floor(state_before, points, engagement, model)
     points = {rule: value for rule, value in points.items() if value != ZERO}  # faded away or never started
     new = replace(state, points=points, engagement=engagement, decayed_day=today)
@@ -207,7 +207,7 @@ def _the_day_the_floor_stops_decay(
     floor = model.model.decay.floor
 
     def below_floor(day: int) -> bool:
-        return _engagement(_decayed_points(state, model, day, last_active), model, state) < floor
+        return _engagement(_decayed_points(state, model, day, last_active), state) < floor
 
     if state.decayed_day is not None:
         low = state.decayed_day  # nothing changed by then
@@ -221,13 +221,11 @@ def _the_day_the_floor_stops_decay(
         else:
             low = middle
     before = {rule: value for rule, value in _decayed_points(state, model, low, last_active).items() if value}
-    state_before = replace(
-        state, points=before, engagement=_engagement(before, model, state), decayed_day=max(low, state.decayed_day or 0)
-    )
+    state_before = replace(state, points=before, engagement=_engagement(before, state), decayed_day=low)
     return state_before, _decayed_points(state_before, model, high, last_active)
 
 
-def _engagement(points: dict[str, Decimal], model: CompiledModel, state: ScoreState) -> Decimal:
+def _engagement(points: dict[str, Decimal], state: ScoreState) -> Decimal:
     """Engagement = the state's engagement moved by exactly what decay changed (an entry missing is 0)."""
     changed = points.keys() | state.points.keys()
     return state.engagement + sum((points.get(rule, ZERO) - state.points.get(rule, ZERO) for rule in changed), ZERO)
@@ -251,7 +249,7 @@ def _respect_floor(
     # scaled entries goes to one changed entry, the one farthest from zero (so no entry changes sign), and
     # the inactivity penalty only when nothing else changed (it never passes its limit).
     lowest = min(floor, state.engagement)
-    error = _engagement(scaled, model, state) - lowest
+    error = _engagement(scaled, state) - lowest
     if error:
         changed = [rule for rule in scaled if scaled[rule] != state.points.get(rule, ZERO)] or list(scaled)
         absorbers = [rule for rule in changed if rule != INACTIVITY_RULE] or changed

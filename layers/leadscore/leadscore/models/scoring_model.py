@@ -170,17 +170,20 @@ class StepPenalty(_Strict):
     every_days: Annotated[int, Field(ge=1, le=365)] = 7
 
 
+HALF_LIFE_TAG, STEP_TAG = "half_life", "step"
+DECAY_POLICY_TAGS = frozenset({HALF_LIFE_TAG, STEP_TAG})  # pydantic puts them in error paths; not in the YAML
+
+
 def _decay_kind(value: object) -> str:
     """Which policy a rule's decay entry is: a half-life if it names one, else a step penalty (so an error
     names only the fields of the kind that was meant)."""
     if isinstance(value, dict):
-        return "half_life" if "half_life_days" in value else "step"
-    return "half_life" if isinstance(value, HalfLife) else "step"
+        return HALF_LIFE_TAG if "half_life_days" in value else STEP_TAG
+    return HALF_LIFE_TAG if isinstance(value, HalfLife) else STEP_TAG
 
 
-DECAY_POLICY_TAGS = frozenset({"half_life", "step"})
 RuleDecay = Annotated[
-    Annotated[HalfLife, Tag("half_life")] | Annotated[StepPenalty, Tag("step")],
+    Annotated[HalfLife, Tag(HALF_LIFE_TAG)] | Annotated[StepPenalty, Tag(STEP_TAG)],
     Discriminator(_decay_kind),
 ]
 
