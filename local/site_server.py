@@ -31,12 +31,15 @@ FormHook = Callable[[dict[str, str]], None]
 def serve_site(port: int, api_url: str, *, on_form: FormHook | None = None) -> tuple[ThreadingHTTPServer, str]:
     """Serve the test site on 127.0.0.1:`port` (0 picks a free port) with the snippet pointed at `api_url`.
 
-    Returns the running server (call `.shutdown()` to stop it) and its base URL, e.g. "http://127.0.0.1:8000".
+    Returns the running server (`.shutdown()` then `.server_close()` stops it) and its base URL, e.g. "http://127.0.0.1:8000".
     """
     data_api = b'data-api="' + html.escape(api_url, quote=True).encode() + b'"'
     server = ThreadingHTTPServer(("127.0.0.1", port), _handler(data_api, on_form))
     server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, name="site-server", daemon=True).start()
+    # A short poll interval so `shutdown()` returns at once (tests start and stop one server per test).
+    threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="site-server", daemon=True
+    ).start()
     return server, f"http://127.0.0.1:{server.server_address[1]}"
 
 
