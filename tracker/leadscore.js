@@ -114,7 +114,11 @@
     UTM.forEach(function (k) {
       utm[k] = clip(u.searchParams.get('utm_' + k), 256);
     });
-    page = { id: randomId(12), url: u.href, ms: 0, since: null, depth: 0, scrolled: false, sentMs: 0, sentDepth: 0 };
+    // ms: engaged time banked; since: when the running stretch began (null: not running); sent*: last reported
+    page = {
+      id: randomId(12), url: u.href, ms: 0, since: null, depth: 0, scrolled: false,
+      viewSent: false, sentMs: 0, sentDepth: 0
+    };
     page.view = {
       type: 'page_view', id: page.id, ts: Date.now(), url: clip(u.href, 2048), path: clip(u.pathname, 1024),
       title: clip(d.title, 512), referrer: clip(referrer, 2048), utm: utm
@@ -142,6 +146,7 @@
   function engagement() {
     var ms = page.ms + (page.since === null ? 0 : Date.now() - page.since);
     measureScroll();
+    if (!page.viewSent) return null; // never an engagement for a page view that did not go out
     if (ms - page.sentMs < NEW_ENGAGED_MS && !(page.scrolled && page.depth > page.sentDepth)) return null;
     page.sentMs = ms;
     page.sentDepth = page.depth;
@@ -155,7 +160,11 @@
     if (!allowed()) return;
     var events = queue;
     queue = [];
-    if (page.view) events.push(page.view);
+    if (page.view) {
+      page.view.title = clip(d.title, 512); // apps often set the title after the URL: read it as late as possible
+      events.push(page.view);
+      page.viewSent = true;
+    }
     page.view = null;
     var e = leaving && engagement();
     if (e) events.push(e);
@@ -169,12 +178,32 @@
   function newPage() {
     stopClock();
     if (allowed()) {
-      if (page.view) queue.push(page.view);
+      if (page.view) {
+        queue.push(page.view);
+        page.viewSent = true;
+      }
       var e = engagement();
       if (e) queue.push(e);
     }
     startPage(page.url);
     if (allowed()) schedule();
+  }
+
+  // data-spa="history": a page view for each pushState/popstate that changes the URL (fragment aside).
+  function onRoute() {
+    var u = new URL(location.href);
+    u.hash = '';
+    if (u.href !== page.url) newPage();
+  }
+
+  function watchHistory() {
+    var push = history.pushState;
+    history.pushState = function () {
+      var result = push.apply(this, arguments); // the app's own errors stay the app's
+      safe(onRoute)();
+      return result;
+    };
+    w.addEventListener('popstate', safe(onRoute));
   }
 
   function leave() {
@@ -230,7 +259,7 @@
     else if (name === 'page') newPage();
   }
 
-  safe(function () {
+  var start = safe(function () {
     if (!api) return;
     var pending = (w.leadscore && w.leadscore.q) || [];
     startPage(d.referrer);
@@ -247,7 +276,11 @@
       measureScroll();
     }), { passive: true });
     new MutationObserver(safe(decorateForms)).observe(d.documentElement, { childList: true, subtree: true });
+    if (script.getAttribute('data-spa') === 'history') watchHistory();
     for (var i = 0; i < pending.length; i++) w.leadscore.apply(null, pending[i]);
     activate();
-  })();
+  });
+  // A page prerendered on speculation is not a visit until the visitor actually opens it.
+  if (d.prerendering) d.addEventListener('prerenderingchange', start, { once: true });
+  else start();
 })(window, document);

@@ -3,7 +3,7 @@
 Playwright drives the system Chromium (never a browser of its own). The site is served by
 `local.site_server.serve_site`; its snippet points at a capture server standing in for POST /track, which
 records every request and answers as contract C1 says (202 {"accepted": n}, CORS echoing the origin).
-Time inside the page is Playwright's fake clock, so "read for 10 s" takes no real 10 s.
+Time inside the page is Playwright's fake clock, paused: "read for 10 s" is exactly 10 s and takes no real time.
 """
 
 from __future__ import annotations
@@ -205,9 +205,10 @@ def context(browser_context: Any) -> Iterator[Any]:
 
 @pytest.fixture
 def page(context: Any) -> Any:
-    """A tab whose clock the test moves (page.clock.run_for)."""
+    """A tab whose clock stands still until the test moves it (page.clock.run_for): exact engaged times."""
     tab = context.new_page()
     tab.clock.install()
+    tab.clock.pause_at(time.time() + 1)  # seconds since the epoch, a moment after the install
     return tab
 
 
