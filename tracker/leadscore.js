@@ -86,7 +86,13 @@
       // No sendBeacon (or it refused): fall back to fetch below.
     }
     if (!queued && w.fetch) {
-      fetch(api, { method: 'POST', body: text, keepalive: true, credentials: 'omit' }).catch(function () {});
+      var send = function (keepalive) {
+        return fetch(api, { method: 'POST', body: text, keepalive: keepalive, credentials: 'omit', mode: 'no-cors' });
+      };
+      // Beacons and keepalive requests share a 64 KiB in-flight budget; past it, a plain request still goes.
+      send(true).catch(function () {
+        return send(false);
+      }).catch(function () {});
     }
     token = null; // sent once
   }

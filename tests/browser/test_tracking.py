@@ -234,3 +234,35 @@ def test_a_prerendered_page_counts_only_once_the_visitor_opens_it(
     # Then its page view goes out
     [beacon] = capture.wait_for(1)
     assert [event["type"] for event in beacon.body["events"]] == ["page_view"]
+
+
+def test_a_burst_of_pages_is_split_into_bodies_of_at_most_20_events_and_16_kib(
+    page: Any, site: Site, capture: CaptureServer
+) -> None:
+    # Given the app page
+    open_page(page, f"{site.url}/app.html")
+
+    # When the app reports 30 client-side pages within 2 s, the last 10 with long URLs and non-ASCII titles
+    page.evaluate(
+        """() => {
+          for (let i = 1; i <= 30; i++) {
+            const long = i > 20;
+            history.pushState({}, '', '/app/item/' + i + (long ? '?q=' + 'x'.repeat(3000) : ''));
+            document.title = long ? 'é'.repeat(600) : 'Item ' + i;
+            leadscore('page');
+          }
+        }"""
+    )
+    page.clock.run_for(PAST_VIEW_DELAY_MS)
+
+    # Then all 31 page views arrive, in order, none twice, in bodies within C1's limits (past the browser's
+    # 64 KiB budget for beacons in flight, the rest still goes by plain fetch)
+    capture.wait_for(3)
+    beacons = capture.settle()
+    views = [event for beacon in beacons for event in beacon.body["events"]]
+    assert [view["path"] for view in views] == ["/app.html"] + [f"/app/item/{i}" for i in range(1, 31)]
+    assert len({view["id"] for view in views}) == 31
+    assert all(len(beacon.body["events"]) <= 20 for beacon in beacons)
+    assert all(len(beacon.raw) <= 16_384 for beacon in beacons)
+    assert max(len(view["url"]) for view in views) == 2_048
+    assert max(len(view["title"]) for view in views) == 512
