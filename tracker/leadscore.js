@@ -64,7 +64,7 @@
     if (t === null) return;
     u.searchParams.delete('ls_t');
     history.replaceState(history.state, '', u.href);
-    if (t && t.length <= 1024) token = t;
+    if (t && t.length <= 128) token = t; // the server's tokens are far shorter: anything longer is not one
   })();
 
   // ---- transport: one JSON text body per beacon, at most 20 events and 16 KiB ----
@@ -150,7 +150,8 @@
 
   // An engagement event only when it says something new: 3 s more engaged time, or a deeper scroll.
   function engagement() {
-    var ms = page.ms + (page.since === null ? 0 : Date.now() - page.since);
+    // At most a day: a tab left focused over a weekend is not a weekend of reading (and /track refuses more).
+    var ms = Math.min(page.ms + (page.since === null ? 0 : Date.now() - page.since), 864e5);
     measureScroll();
     if (!page.viewSent) return null; // never an engagement for a page view that did not go out
     if (ms - page.sentMs < NEW_ENGAGED_MS && !(page.scrolled && page.depth > page.sentDepth)) return null;

@@ -266,3 +266,16 @@ def test_a_burst_of_pages_is_split_into_bodies_of_at_most_20_events_and_16_kib(
     assert all(len(beacon.raw) <= 16_384 for beacon in beacons)
     assert max(len(view["url"]) for view in views) == 2_048
     assert max(len(view["title"]) for view in views) == 512
+
+
+def test_a_tab_left_focused_for_a_weekend_reports_at_most_a_day(page: Any, site: Site, capture: CaptureServer) -> None:
+    # Given a page left open, visible and focused, for 50 hours
+    open_page(page, f"{site.url}/index.html")
+    page.clock.run_for(50 * 3_600_000)
+
+    # When the tab is finally hidden
+    hide(page)
+
+    # Then its engaged time is capped at 24 h (what POST /track accepts)
+    capture.wait_for(2)
+    assert capture.events()[1]["engaged_ms"] == 24 * 3_600_000
