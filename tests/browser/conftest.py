@@ -13,7 +13,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -64,12 +64,19 @@ class CaptureServer:
 
     def wait_for(self, count: int, timeout_s: float = 5.0) -> list[Beacon]:
         """The beacons once at least `count` have arrived; fails the test after `timeout_s`."""
+        return self._wait(lambda: len(self.beacons) >= count, f"{count} beacon(s)", timeout_s)
+
+    def wait_for_events(self, count: int, timeout_s: float = 10.0) -> list[Beacon]:
+        """The beacons once they hold at least `count` events between them."""
+        return self._wait(lambda: len(self.events()) >= count, f"{count} event(s)", timeout_s)
+
+    def _wait(self, done: Callable[[], bool], what: str, timeout_s: float) -> list[Beacon]:
         deadline = time.monotonic() + timeout_s
         with self._changed:
-            while len(self.beacons) < count:
+            while not done():
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    pytest.fail(f"expected {count} beacon(s) at /track, got {len(self.beacons)}: {self.bodies()}")
+                    pytest.fail(f"expected {what} at /track, got {len(self.beacons)} beacon(s): {self.bodies()}")
                 self._changed.wait(left)
             return list(self.beacons)
 

@@ -120,8 +120,7 @@ def test_scrolling_deeper_is_news_even_without_three_more_seconds(
     page.clock.run_for(4_000)
     hide(page)
     capture.wait_for(2)
-    first = capture.events()
-    assert [event["type"] for event in first] == ["page_view", "engagement"]
+    [first_engagement] = [event for event in capture.events() if event["type"] == "engagement"]
     show(page)
 
     # When the visitor scrolls to the bottom and hides the tab within a second
@@ -134,7 +133,7 @@ def test_scrolling_deeper_is_news_even_without_three_more_seconds(
     [deeper] = capture.wait_for(3)[2].body["events"]
     assert deeper["type"] == "engagement"
     assert deeper["scroll_depth"] == 100
-    assert deeper["scroll_depth"] > first[1]["scroll_depth"]
+    assert deeper["scroll_depth"] > first_engagement["scroll_depth"]
 
 
 @pytest.mark.parametrize(
@@ -154,9 +153,10 @@ def test_a_typical_visit_costs_at_most_two_requests(
     if len(expected_batches) == 2:
         capture.wait_for(2)
     beacons = capture.settle()
-    assert [[event["type"] for event in beacon.body["events"]] for beacon in beacons] == expected_batches
-    if read_ms == 10_000:
-        assert capture.events()[1]["engaged_ms"] == 10_000
+    batches = [[event["type"] for event in beacon.body["events"]] for beacon in beacons]
+    assert sorted(batches) == sorted(expected_batches)  # two requests may land in either order
+    engagements = [event for event in capture.events() if event["type"] == "engagement"]
+    assert [event["engaged_ms"] for event in engagements] == ([10_000] if read_ms == 10_000 else [])
 
 
 def test_a_single_page_app_reports_each_client_side_page(page: Any, site: Site, capture: CaptureServer) -> None:
@@ -255,12 +255,16 @@ def test_a_burst_of_pages_is_split_into_bodies_of_at_most_20_events_and_16_kib(
     )
     page.clock.run_for(PAST_VIEW_DELAY_MS)
 
-    # Then all 31 page views arrive, in order, none twice, in bodies within C1's limits (past the browser's
+    # Then all 31 page views arrive, none twice, in bodies within C1's limits (past the browser's
     # 64 KiB budget for beacons in flight, the rest still goes by plain fetch)
-    capture.wait_for(3)
+    capture.wait_for_events(31)
     beacons = capture.settle()
     views = [event for beacon in beacons for event in beacon.body["events"]]
-    assert [view["path"] for view in views] == ["/app.html"] + [f"/app/item/{i}" for i in range(1, 31)]
+    expected = ["/app.html"] + [f"/app/item/{i}" for i in range(1, 31)]
+    assert sorted(view["path"] for view in views) == sorted(expected)  # requests in flight together race
+    for beacon in beacons:  # within a body, pages keep their order
+        paths = [event["path"] for event in beacon.body["events"]]
+        assert paths == sorted(paths, key=expected.index)
     assert len({view["id"] for view in views}) == 31
     assert all(len(beacon.body["events"]) <= 20 for beacon in beacons)
     assert all(len(beacon.raw) <= 16_384 for beacon in beacons)
@@ -278,4 +282,5 @@ def test_a_tab_left_focused_for_a_weekend_reports_at_most_a_day(page: Any, site:
 
     # Then its engaged time is capped at 24 h (what POST /track accepts)
     capture.wait_for(2)
-    assert capture.events()[1]["engaged_ms"] == 24 * 3_600_000
+    [engagement] = [event for event in capture.events() if event["type"] == "engagement"]
+    assert engagement["engaged_ms"] == 24 * 3_600_000
