@@ -1,26 +1,150 @@
-"""Reading a provider's body: JSON only as JSON, shapes checked by pydantic, problems named without values."""
+"""Reading a provider's body: JSON only as JSON, shapes checked by pydantic, problems named without values.
+
+`parse_json` is the one place every source reads a body (verification included: Mailgun's signature sits
+inside it). It refuses, with a 4xx and before anything is built from the body:
+- text that is not UTF-8 JSON, NaN/Infinity literals (Python's, not JSON's): 400 `malformed_json`;
+- nesting deeper than MAX_DEPTH (a pre-scan, so a 10,000-level body never reaches the recursive parser):
+  400 `malformed_json` "nested too deeply";
+- the same key twice in one object (which one did the sender mean?): 400 `duplicate_key`;
+- strings holding lone surrogates or U+FFFE/U+FFFF (not text: no queue message can carry them): 400;
+- numbers that overflow a double (`1e400` is not infinity to us): 422 `invalid_number`, naming the field.
+"""
 
 from __future__ import annotations
 
 import json
+import math
+import re
+from collections.abc import Iterator
+from itertools import accumulate
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from leadscore.errors import WebhookRejected
 
+MAX_DEPTH = 64  # provider payloads nest 4-6 levels; 64 leaves room and keeps the parser's recursion shallow
+
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_BRACKET = re.compile(r"[\[\]{}]")
+_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+# What may hide a character no queue message can carry: an escaped surrogate or U+FFFx, or the raw ones.
+_SUSPECT = re.compile(r"\\u[dDfF][0-9a-fA-F]{3}|[\ufffe\uffff]")
+_NOT_TEXT = re.compile(r"[\ud800-\udfff\ufffe\uffff]")
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: str) -> None:
+        self.key = key
+
 
 def _not_json(constant: str) -> Any:
     raise ValueError(f"{constant} is not a JSON value")
 
 
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    document = dict(pairs)
+    if len(document) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return document
+
+
+def nesting_depth(text: str) -> int:
+    """How deep arrays and objects nest in `text`, counting only brackets outside strings."""
+    brackets = _BRACKET.findall(_STRING.sub("", text))
+    if not brackets:
+        return 0
+    return max(0, *accumulate(map(_STEP.__getitem__, brackets)))
+
+
+def _walk(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    """Every scalar with its path ("events[3].timestamp"); the depth is already bounded by MAX_DEPTH."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _walk(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _walk(item, f"{path}[{index}]")
+    else:
+        yield path or "(body)", value
+
+
+def _field(path: str) -> str:
+    return path[:128]
+
+
 def parse_json(body: bytes) -> Any:
+    """The body as a JSON document; a WebhookRejected (400/422) for anything listed in the module doc."""
     try:
-        return json.loads(body, parse_constant=_not_json)  # NaN/Infinity are Python's, not JSON's
-    except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError is a ValueError
-        raise WebhookRejected(400, "malformed_json", f"The body is not valid JSON: {exc}") from None
-    except RecursionError:  # '[[[[…' nested deeper than the parser's stack: bad input, not a 500
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise WebhookRejected(400, "malformed_json", "The body is not UTF-8 text.") from None
+    if text.count("[") + text.count("{") > MAX_DEPTH and nesting_depth(text) > MAX_DEPTH:
+        raise WebhookRejected(
+            400, "malformed_json", f"The body is nested too deeply (more than {MAX_DEPTH} levels of arrays/objects)."
+        )
+    overflowed = False
+
+    def parse_float(literal: str) -> float:
+        nonlocal overflowed
+        number = float(literal)
+        overflowed |= not math.isfinite(number)
+        return number
+
+    try:
+        document = json.loads(text, parse_constant=_not_json, parse_float=parse_float, object_pairs_hook=_unique_keys)
+    except _DuplicateKey as duplicate:
+        raise WebhookRejected(
+            400,
+            "duplicate_key",
+            "An object in the body has the same key twice.",
+            [{"field": _field(duplicate.key), "problem": "duplicate key"}],
+        ) from None
+    except ValueError as exc:  # JSONDecodeError is a ValueError; so are over-long integer literals
+        raise WebhookRejected(400, "malformed_json", f"The body is not valid JSON: {exc}"[:300]) from None
+    except RecursionError:  # not reachable past the depth check; kept so no body can ever become a 500
         raise WebhookRejected(400, "malformed_json", "The body is nested too deeply.") from None
+    if overflowed:
+        fields = [_field(path) for path, value in _walk(document) if isinstance(value, float) and math.isinf(value)]
+        raise WebhookRejected(
+            422,
+            "invalid_number",
+            "A number in the body is too large to represent.",
+            [{"field": field, "problem": "number out of range"} for field in fields[:20]],
+        )
+    if _SUSPECT.search(text):
+        _refuse_non_text(document)
+    return document
+
+
+def _refuse_non_text(document: Any) -> None:
+    for path, value in _walk(document):
+        if isinstance(value, str) and _NOT_TEXT.search(value):
+            raise WebhookRejected(
+                400,
+                "malformed_json",
+                "A string holds a lone surrogate or U+FFFE/U+FFFF, which is not text.",
+                [{"field": _field(path), "problem": "not text"}],
+            )
+    keys = [key for key in _keys(document) if _NOT_TEXT.search(key)]
+    if keys:
+        raise WebhookRejected(
+            400, "malformed_json", "A key holds a lone surrogate or U+FFFE/U+FFFF, which is not text.", []
+        )
+
+
+def _keys(value: Any) -> Iterator[str]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from _keys(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _keys(item)
 
 
 def validation_details(exc: ValidationError) -> list[dict[str, object]]:

@@ -19,7 +19,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 from leadscore.errors import WebhookRejected
 from leadscore.models.events import EventType, LeadEvent, Scalar
 from leadscore.sources.automation import click_automation, open_automation
-from leadscore.sources.base import NormaliseContext, VerifyContext, WebhookRequest, WebhookSource
+from leadscore.sources.base import MIB, NormaliseContext, VerifyContext, WebhookRequest, WebhookSource
 from leadscore.sources.payloads import parse_payload
 
 _HARD_BOUNCES = frozenset({"HardBounce", "BadEmailAddress", "ManuallyDeactivated", "Unsubscribe"})
@@ -129,4 +129,6 @@ SOURCE = WebhookSource(
     secret_setting="postmark_webhook_secret_id",  # noqa: S106 - the name of a setting, not a secret
     verify=verify,
     normalise=normalise,
+    # One record per POST, no documented maximum; a bounce with IncludeContent carries its dump.
+    max_body_bytes=2 * MIB,
 )
