@@ -17,7 +17,7 @@ from leadscore.errors import WebhookRejected
 from leadscore.models.events import EventType, LeadEvent, Scalar
 from leadscore.sources.automation import click_automation, open_automation
 from leadscore.sources.base import KIB, NormaliseContext, VerifyContext, WebhookRequest, WebhookSource
-from leadscore.sources.payloads import parse_json, parse_payload
+from leadscore.sources.payloads import StrictNumber, parse_json, parse_payload
 from leadscore.sources.signing import check_timestamp, hmac_sha256_hex, matches_any
 
 _TYPES = {
@@ -48,7 +48,7 @@ class ClientInfo(_Lenient):
 class EventData(_Lenient):
     id: Annotated[str, Field(min_length=1, max_length=256)]
     event: str
-    timestamp: float
+    timestamp: Annotated[StrictNumber, Field(ge=0, le=4_102_444_800)]  # seconds, up to the year 2100
     recipient: Annotated[str, Field(min_length=3, max_length=320)]
     severity: str | None = None  # failed: "permanent" (hard) or "temporary" (soft)
     url: str | None = None

@@ -17,11 +17,17 @@ import math
 import re
 from collections.abc import Iterator
 from itertools import accumulate
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import AllowInfNan, BaseModel, Strict, ValidationError
 
 from leadscore.errors import WebhookRejected
+
+# Where a provider documents a number or a boolean, it must be one: `true` is not 1, "1700000000" is not a
+# time, and no NaN or infinity gets through (pydantic's lax mode would coerce all of these).
+StrictNumber = Annotated[float, Strict(), AllowInfNan(False)]  # an int is a number too
+StrictInteger = Annotated[int, Strict()]
+StrictFlag = Annotated[bool, Strict()]
 
 MAX_DEPTH = 64  # provider payloads nest 4-6 levels; 64 leaves room and keeps the parser's recursion shallow
 

@@ -25,7 +25,7 @@ from leadscore.models.events import EventType, LeadEvent, Scalar
 from leadscore.sources.automation import SCANNER_CLICK_SECONDS, click_automation, open_automation
 from leadscore.sources.base import MIB, NormaliseContext, VerifyContext, WebhookRequest, WebhookSource
 from leadscore.sources.config import parse_config
-from leadscore.sources.payloads import parse_json, validation_details
+from leadscore.sources.payloads import StrictFlag, StrictInteger, parse_json, validation_details
 from leadscore.sources.signing import check_timestamp
 
 SIGNATURE_HEADER = "x-twilio-email-event-webhook-signature"
@@ -55,13 +55,13 @@ class SendGridEvent(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     email: Annotated[str, Field(min_length=3, max_length=320)]
-    timestamp: Annotated[int, Field(ge=0, le=4_102_444_800)]
+    timestamp: Annotated[StrictInteger, Field(ge=0, le=4_102_444_800)]
     event: Annotated[str, Field(min_length=1, max_length=64)]
     sg_event_id: Annotated[str, Field(min_length=1, max_length=256)]
     sg_message_id: str | None = None
     url: str | None = None
     useragent: str | None = None
-    sg_machine_open: bool = False
+    sg_machine_open: StrictFlag = False
     type: str | None = None  # bounce: "bounce" (permanent) or "blocked" (temporary)
     category: str | list[str] | None = None
 
