@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from leadscore.errors import WebhookRejected
-from leadscore.sources.payloads import MAX_DEPTH, nesting_depth, parse_json
+from leadscore.sources.payloads import MAX_DEPTH, nested_deeper_than, parse_json
 
 
 def refused(body: bytes) -> WebhookRejected:
@@ -16,7 +16,13 @@ def refused(body: bytes) -> WebhookRejected:
 
 @pytest.mark.parametrize(
     "body",
-    [b"[" * 10_000 + b"]" * 10_000, b'{"a":' * 10_000 + b"1" + b"}" * 10_000, b"[" * 100_000, b"[" * (MAX_DEPTH + 1)],
+    [
+        b"[" * 10_000 + b"]" * 10_000,
+        b'{"a":' * 10_000 + b"1" + b"}" * 10_000,
+        b"[" * 100_000,
+        b"[" * (MAX_DEPTH + 1) + b"]" * (MAX_DEPTH + 1),
+        b'{"ok": 1, "deep": ' + b"[" * 100 + b"]" * 100 + b"}",
+    ],
 )
 def test_deep_nesting_is_a_400_not_a_recursion_error(body: bytes) -> None:
     # Given a body nested deeper than the limit (10,000 levels crashed the Mailgun route with a 500)
@@ -29,7 +35,11 @@ def test_deep_nesting_is_a_400_not_a_recursion_error(body: bytes) -> None:
 def test_nesting_up_to_the_limit_is_fine_and_brackets_in_strings_do_not_count() -> None:
     assert parse_json(b"[" * MAX_DEPTH + b"]" * MAX_DEPTH) is not None
     assert parse_json(b'{"s": "' + b"[" * 1000 + b'"}') == {"s": "[" * 1000}
-    assert nesting_depth('{"s": "[[[\\"[[", "n": [[1]]}') == 3
+    document = parse_json(b'{"s": "[[[\\"[[", "n": [[1], {"a": [2]}]}')  # depth 4: brackets in strings do not count
+    assert not nested_deeper_than(document, 4)
+    assert nested_deeper_than(document, 3)
+    assert not nested_deeper_than([[]] * 100_000, 2)  # wide is not deep
+    assert not nested_deeper_than("text", 0)
 
 
 @pytest.mark.parametrize(

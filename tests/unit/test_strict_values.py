@@ -84,9 +84,7 @@ FORM_TOOLS = [(tally, _tally_with_size), (webflow, _webflow_with_size), (hubspot
 
 @pytest.mark.parametrize(("module", "body_with"), FORM_TOOLS, ids=lambda item: getattr(item, "__name__", ""))
 @pytest.mark.parametrize("value", [True, "Infinity", "NaN", -5, 12.5])
-def test_form_tools_refuse_non_numbers_in_a_size_naming_the_field(
-    module: Any, body_with: Any, value: Any
-) -> None:
+def test_form_tools_refuse_non_numbers_in_a_size_naming_the_field(module: Any, body_with: Any, value: Any) -> None:
     # Given a form tool's answer for the company size that no form can mean
     context = NormaliseContext(RECEIVED, load_source_config(CONFIG_DIR, module.SOURCE.name))
 
