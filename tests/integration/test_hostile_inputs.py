@@ -525,7 +525,10 @@ def _keys(stack: EmulatedStack) -> Keys:
 
 def _send(stack: EmulatedStack, route: Route, request: Request) -> tuple[int, dict[str, Any]]:
     gateway = stack.gateway or stack.serve(port=0)
-    status, _, raw = gateway.dispatch("POST", f"/webhooks/{route.name}", request.headers, request.body, "127.0.0.1")
+    try:
+        status, _, raw = gateway.dispatch("POST", f"/webhooks/{route.name}", request.headers, request.body, "127.0.0.1")
+    except Exception as exc:  # noqa: BLE001 - the handler crashed: what API Gateway answers then, a 500
+        return 500, {"message": "Internal Server Error", "local_error": repr(exc)[:200]}
     try:
         answer = json.loads(raw or b"{}")
     except ValueError:
