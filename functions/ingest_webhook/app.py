@@ -51,7 +51,6 @@ def build_service(settings: IngestSettings) -> IngestService:
         keys_for=keys_for,
         clock=clock.now,
         tolerance_seconds=settings.signature_tolerance_seconds,
-        max_body_bytes=settings.max_body_bytes,
         config_for=config_for,
     )
 

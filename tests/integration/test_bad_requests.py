@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from leadscore.sources import forms
 from local.stack import EmulatedStack
 from tests.integration.conftest import FORMS, a_submission, sign
 
@@ -103,7 +104,12 @@ CASES = [
         signed(GOOD, Content_Type="application/x-www-form-urlencoded"),
     ),
     BadRequest("no content type", 415, "unsupported_media_type", signed(GOOD, Content_Type=None)),
-    BadRequest("oversized body", 413, "body_too_large", signed(body_of(fields={"note": "x" * 1000}) + b" " * 300_000)),
+    BadRequest(
+        "oversized body",
+        413,
+        "body_too_large",
+        signed(body_of(fields={"note": "x" * 1000}) + b" " * forms.SOURCE.max_body_bytes),
+    ),
     # A route the template does not declare: API Gateway itself answers, before any function runs.
     BadRequest("unknown route", 404, "", signed(GOOD, path="/webhooks/nosuchprovider")),
     # Malformed JSON (400)

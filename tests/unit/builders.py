@@ -389,7 +389,6 @@ class IngestRig:
 def an_ingest_rig(
     *,
     keys: Sequence[bytes] = (FORMS_KEY, PREVIOUS_FORMS_KEY),
-    max_body_bytes: int = 262_144,
     tolerance_seconds: int = 300,
     clock: FakeClock | None = None,
 ) -> IngestRig:
@@ -400,6 +399,5 @@ def an_ingest_rig(
         keys_for=lambda source: list(keys),
         clock=clock.as_datetime,
         tolerance_seconds=tolerance_seconds,
-        max_body_bytes=max_body_bytes,
     )
     return IngestRig(service, queue, clock)

@@ -12,6 +12,7 @@ import pytest
 
 from leadscore.errors import QueueUnavailable, WebhookRejected
 from leadscore.models.events import EventType
+from leadscore.sources import forms
 from leadscore.sources.base import WebhookRequest
 from tests.unit.builders import (
     FORMS_KEY,
@@ -25,7 +26,7 @@ from tests.unit.builders import (
     signature_for,
 )
 
-MAX_BODY = 262_144
+MAX_BODY = forms.SOURCE.max_body_bytes  # the generic route's own limit
 VALID_BODY = body_of(a_form_submission())
 
 
@@ -164,7 +165,7 @@ def test_the_table_is_big_enough() -> None:
 @pytest.mark.parametrize("bad", BAD_REQUESTS, ids=[bad.name for bad in BAD_REQUESTS])
 def test_a_bad_request_is_refused_and_nothing_is_queued(bad: Bad) -> None:
     # Given the ingest service with the current and previous keys, at MONDAY
-    rig = an_ingest_rig(max_body_bytes=MAX_BODY)
+    rig = an_ingest_rig()
 
     # When the bad request arrives
     with pytest.raises(WebhookRejected) as rejected:
@@ -305,7 +306,7 @@ def test_a_body_at_the_size_limit_is_accepted() -> None:
     padding = MAX_BODY - len(body_of(a_form_submission(fields={"pad": ""})))
     payload = a_form_submission(fields={"pad": ""})
     body = body_of(payload)[:-2] + b" " * padding + b"}}"
-    rig = an_ingest_rig(max_body_bytes=MAX_BODY)
+    rig = an_ingest_rig()
     assert len(body) == MAX_BODY
 
     # When it arrives / Then it is accepted

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
+from leadscore.core.bands import parse_size
 from leadscore.models.events import Scalar
 from leadscore.models.scoring_model import (
     INACTIVITY_RULE,
@@ -57,12 +58,13 @@ class Fields:
     many rules read it: a model's rules mostly look at the same few fields (form id, page url, title).
     """
 
-    __slots__ = ("_numbers", "_texts", "values")
+    __slots__ = ("_numbers", "_positions", "_texts", "values")
 
     def __init__(self, values: Values) -> None:
         self.values = values
         self._texts: dict[str, str | None] = {}
         self._numbers: dict[str, object] = {}
+        self._positions: dict[str, object] = {}
 
     def text(self, name: str) -> str | None:
         text = self._texts.get(name, _UNSET)
@@ -75,6 +77,18 @@ class Fields:
         if number is _UNSET:
             number = self._numbers[name] = as_number(self.values.get(name))
         return number  # type: ignore[return-value]
+
+    def position(self, name: str) -> Decimal | None:
+        """What `between` compares: the number, or a range's midpoint ('51-200' → 125.5; '5000+' → 5000)."""
+        position = self._positions.get(name, _UNSET)
+        if position is _UNSET:
+            position = self.number(name)
+            value = self.values.get(name)
+            if position is None and isinstance(value, str):
+                band = parse_size(value)
+                position = None if band is None else band.position
+            self._positions[name] = position
+        return position  # type: ignore[return-value]
 
 
 Predicate = Callable[[Fields], bool]
@@ -129,7 +143,7 @@ def compile_condition(condition: Condition) -> Predicate:
         low, high = condition.between
 
         def test(fields: Fields) -> bool:
-            number = fields.number(field)
+            number = fields.position(field)  # a band ("51-200") meets the range by its midpoint
             if number is None:
                 return False
             return (low is None or number >= low) and (high is None or number <= high)

@@ -27,11 +27,25 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
+MAX_LOCAL_PART = 64  # RFC 5321 4.5.3.1.1, in octets
+MAX_ADDRESS = 254  # RFC 5321 4.5.3.1.3 (a 256-octet path less its angle brackets)
+
+
+def check_email_lengths(email: str) -> str:
+    """The lengths mail servers enforce: a longer address can never receive mail, so it is no lead."""
+    local = email.rpartition("@")[0]
+    if len(local.encode()) > MAX_LOCAL_PART:
+        raise ValueError(f"the part before the @ is longer than {MAX_LOCAL_PART} characters")
+    if len(email.encode()) > MAX_ADDRESS:
+        raise ValueError(f"the address is longer than {MAX_ADDRESS} characters")
+    return email
+
+
 def _to_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
-NormalisedEmail = Annotated[EmailStr, AfterValidator(normalise_email)]
+NormalisedEmail = Annotated[EmailStr, AfterValidator(normalise_email), AfterValidator(check_email_lengths)]
 UtcDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
 
 

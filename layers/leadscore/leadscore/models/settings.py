@@ -31,7 +31,7 @@ class IngestSettings(_Settings):
     hubspot_webhook_secret_id: str | None = Field(None, alias="HUBSPOT_WEBHOOK_SECRET_ID")
     sources_config_dir: Path | None = Field(None, alias="SOURCES_CONFIG_DIR")
     signature_tolerance_seconds: Annotated[int, Field(ge=30, le=3600)] = Field(300, alias="SIGNATURE_TOLERANCE_SECONDS")
-    max_body_bytes: Annotated[int, Field(ge=1024, le=10 * 1024 * 1024)] = Field(262_144, alias="MAX_BODY_BYTES")
+    # Body limits are per source (WebhookSource.max_body_bytes), from each provider's documented maximum.
     # Provider retries arrive within days (SendGrid retries for 72 hours); remember accepted ids that long.
     idempotency_seconds: int = Field(3 * 24 * 3600, alias="IDEMPOTENCY_SECONDS")
 

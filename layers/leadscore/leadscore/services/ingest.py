@@ -40,7 +40,6 @@ class IngestService:
     keys_for: Callable[[WebhookSource], list[bytes] | None]
     clock: Callable[[], datetime]
     tolerance_seconds: int
-    max_body_bytes: int
     config_for: Callable[[WebhookSource], Mapping[str, Any]] = field(default=_no_config)
 
     def accept(self, source_name: str, request: WebhookRequest) -> list[LeadEvent]:
@@ -56,11 +55,11 @@ class IngestService:
         keys = self.keys_for(source) if source is not None else None
         if source is None or keys is None:
             raise WebhookRejected(404, "unknown_source", f"No webhook source named '{source_name}' is enabled.")
-        if len(request.body) > self.max_body_bytes:
+        if len(request.body) > source.max_body_bytes:  # per source: its provider's largest body, with headroom
             raise WebhookRejected(
                 413,
                 "body_too_large",
-                f"The body is {len(request.body)} bytes; the limit is {self.max_body_bytes}.",
+                f"The body is {len(request.body)} bytes; the limit for {source.name} is {source.max_body_bytes}.",
             )
         media_type = _media_type(request.header("content-type"))
         if media_type not in source.content_types:

@@ -48,12 +48,25 @@ def no_replay_key(_: WebhookRequest) -> str | None:
     return None
 
 
+KIB = 1024
+MIB = 1024 * KIB
+# The largest body any source may set. API Gateway HTTP APIs take up to 10 MB, but the Lambda function it
+# invokes synchronously takes an event of at most 6 MB, and the body sits in that event JSON-escaped (a
+# newline or quote doubles) or base64-encoded when it is not UTF-8 (4/3). 2 MiB doubled plus the envelope
+# still fits, so a body up to any source's limit reaches our function, and one over it gets our 413.
+# docs/architecture.md, "Body size limits".
+MAX_SOURCE_BODY_BYTES = 2 * MIB
+
+
 @dataclass(frozen=True, slots=True)
 class WebhookSource:
     """A provider. `verify` raises WebhookRejected(401); `normalise` raises WebhookRejected(400/422).
 
     `replay_key` names what must never be accepted twice when the signature does not cover the body
     (Mailgun signs only timestamp + token, so the token is remembered); by default the batch of event ids.
+    `max_body_bytes` is the provider's documented largest body (or, where none is documented, one derived
+    from what its payload holds) with headroom; each source says its basis where it sets it, and
+    docs/architecture.md tables them with their sources.
     """
 
     name: str
@@ -62,3 +75,4 @@ class WebhookSource:
     normalise: Callable[[bytes, NormaliseContext], list[LeadEvent]]
     content_types: tuple[str, ...] = ("application/json",)
     replay_key: Callable[[WebhookRequest], str | None] = no_replay_key
+    max_body_bytes: int = 256 * KIB

@@ -13,7 +13,6 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -21,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from leadscore.errors import WebhookRejected
 from leadscore.models.events import EventType, LeadEvent, Scalar
 from leadscore.sources.config import parse_config
+from leadscore.sources.values import RefusedValue, amount, company_size
 
 Attribute = Literal[
     "first_name", "last_name", "company", "job_title", "company_size", "industry", "country", "annual_revenue", "phone"
@@ -41,7 +41,6 @@ DEFAULT_ATTRIBUTES: dict[str, list[str]] = {
     "annual_revenue": ["annual_revenue", "annualrevenue", "revenue"],
     "phone": ["phone", "phone_number", "mobilephone"],
 }
-_NUMERIC = frozenset({"company_size", "annual_revenue"})
 
 
 def normalise_name(name: str) -> str:
@@ -99,25 +98,16 @@ def _scalar(value: Scalar | Sequence[Scalar]) -> Scalar:
     return value
 
 
-def _number(value: Scalar) -> int | float | None:
-    """250 → 250; '1,000+' → 1000; '51-200' → 51 (a range counts as its lower bound); else None."""
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int | float):
-        return value
-    match = re.search(r"\d[\d,]*(?:\.\d+)?", value)
-    if match is None:
-        return None
-    try:
-        number = Decimal(match.group().replace(",", ""))
-    except InvalidOperation:  # pragma: no cover - the pattern only admits digits
-        return None
-    return int(number) if number == number.to_integral_value() else float(number)
-
-
 def _attribute(name: str, value: Scalar) -> Scalar:
-    if name in _NUMERIC:
-        return _number(value)
+    """The attribute's value, or None to keep the answer as a property (text that says no number).
+
+    Raises RefusedValue (the submission is refused 422) for what no answer can mean: a boolean for a number,
+    NaN/Infinity, fractional or negative head counts. Sizes and amounts are read as on the generic route.
+    """
+    if name == "company_size":
+        return None if value is None else company_size(value)
+    if name == "annual_revenue":
+        return None if value is None else amount(value)
     if value is None or isinstance(value, bool):
         return None
     text = str(value).strip()[:MAX_ATTRIBUTE_TEXT]
@@ -146,7 +136,12 @@ def map_answers(answers: Iterable[Answer], field_map: FieldMap) -> MappedAnswers
         found = find(candidates)
         if found is None:
             continue
-        value = _attribute(name, _scalar(found[1].value))
+        try:
+            value = _attribute(name, _scalar(found[1].value))
+        except RefusedValue as refused:
+            raise WebhookRejected(
+                422, "invalid_submission", "The submission is invalid.", [{"field": name, "problem": str(refused)}]
+            ) from None
         if value is not None:  # an unreadable value stays a property rather than failing the submission
             claimed.add(found[0])
             attributes[name] = value

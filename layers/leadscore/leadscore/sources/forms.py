@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl, ValidationError
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, HttpUrl, ValidationError
 
 from leadscore.errors import WebhookRejected
 from leadscore.models.events import EventType, LeadEvent, NormalisedEmail, Scalar
-from leadscore.sources.base import NormaliseContext, VerifyContext, WebhookRequest, WebhookSource
+from leadscore.sources.base import KIB, NormaliseContext, VerifyContext, WebhookRequest, WebhookSource
 from leadscore.sources.payloads import parse_json, validation_details
 from leadscore.sources.signing import check_timestamp, hmac_sha256_hex, matches_any
+from leadscore.sources.values import amount, company_size
 
 SIGNATURE_HEADER = "x-leadscore-signature"
 TIMESTAMP_HEADER = "x-leadscore-timestamp"
@@ -22,6 +23,26 @@ SCHEME = "v1"
 
 Text = Annotated[str, Field(min_length=1, max_length=256)]
 ExtraValue = Annotated[str, Field(max_length=1024)] | int | float | bool | None
+
+
+def _company_size(value: object) -> object:
+    size = company_size(value) if value is not None else None
+    if value is not None and size is None:
+        raise ValueError("expected a head count (250) or a size band such as '51-200' or '5000+'")
+    return size
+
+
+def _amount(value: object) -> object:
+    number = amount(value) if value is not None else None
+    if value is not None and number is None:
+        raise ValueError("expected a non-negative amount such as 250000")
+    return number
+
+
+# The one reading of sizes and amounts every route shares (leadscore.sources.values): numeric text and
+# size bands are accepted on purpose, booleans, NaN/Infinity and fractions of people are refused.
+CompanySize = Annotated[int | str | None, BeforeValidator(_company_size)]
+AnnualRevenue = Annotated[int | float | None, BeforeValidator(_amount)]
 
 
 class FormSubmission(BaseModel):
@@ -38,10 +59,10 @@ class FormSubmission(BaseModel):
     last_name: Text | None = None
     company: Text | None = None
     job_title: Text | None = None
-    company_size: Annotated[int, Field(ge=1, le=10_000_000)] | None = None
+    company_size: CompanySize = None
     industry: Text | None = None
     country: Annotated[str, Field(min_length=2, max_length=64)] | None = None
-    annual_revenue: Annotated[float, Field(ge=0)] | None = None
+    annual_revenue: AnnualRevenue = None
     phone: Annotated[str, Field(max_length=64)] | None = None
     fields: Annotated[dict[Annotated[str, Field(max_length=64)], ExtraValue], Field(max_length=50)] = Field(
         default_factory=dict, description="Anything else the form asked; kept as event properties."
@@ -121,4 +142,6 @@ SOURCE = WebhookSource(
     verify=verify,
     normalise=normalise,
     content_types=("application/json",),
+    # Our own contract: at most ~60,000 characters of fields, up to 6x that as escaped non-ASCII.
+    max_body_bytes=512 * KIB,
 )

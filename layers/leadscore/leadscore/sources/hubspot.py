@@ -18,7 +18,7 @@ from typing import Any
 
 from leadscore.errors import WebhookRejected
 from leadscore.models.events import LeadEvent, Scalar
-from leadscore.sources.base import NormaliseContext, VerifyContext, WebhookRequest, WebhookSource
+from leadscore.sources.base import MIB, NormaliseContext, VerifyContext, WebhookRequest, WebhookSource
 from leadscore.sources.field_map import Answer, field_map_from, form_event, map_answers
 from leadscore.sources.payloads import parse_json
 from leadscore.sources.signing import check_timestamp, hmac_sha256_base64, matches_any
@@ -128,4 +128,6 @@ SOURCE = WebhookSource(
     secret_setting="hubspot_webhook_secret_id",  # noqa: S106 - the name of a setting, not a secret
     verify=verify,
     normalise=normalise,
+    # Contact workflows send every property with its history; HubSpot never retries a 4xx (413).
+    max_body_bytes=2 * MIB,
 )

@@ -8,7 +8,6 @@ Events: https://documentation.mailgun.com/docs/mailgun/user-manual/events/
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -17,8 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from leadscore.errors import WebhookRejected
 from leadscore.models.events import EventType, LeadEvent, Scalar
 from leadscore.sources.automation import click_automation, open_automation
-from leadscore.sources.base import NormaliseContext, VerifyContext, WebhookRequest, WebhookSource
-from leadscore.sources.payloads import parse_payload
+from leadscore.sources.base import KIB, NormaliseContext, VerifyContext, WebhookRequest, WebhookSource
+from leadscore.sources.payloads import StrictNumber, parse_json, parse_payload
 from leadscore.sources.signing import check_timestamp, hmac_sha256_hex, matches_any
 
 _TYPES = {
@@ -49,7 +48,7 @@ class ClientInfo(_Lenient):
 class EventData(_Lenient):
     id: Annotated[str, Field(min_length=1, max_length=256)]
     event: str
-    timestamp: float
+    timestamp: Annotated[StrictNumber, Field(ge=0, le=4_102_444_800)]  # seconds, up to the year 2100
     recipient: Annotated[str, Field(min_length=3, max_length=320)]
     severity: str | None = None  # failed: "permanent" (hard) or "temporary" (soft)
     url: str | None = None
@@ -65,8 +64,8 @@ class MailgunWebhook(_Lenient):
 
 
 def _signature_of(body: bytes) -> Signature:
+    document = parse_json(body)  # the one depth- and key-checked parser (a 400 for a malformed body)
     try:
-        document = json.loads(body)
         return Signature.model_validate(document["signature"])
     except (ValueError, KeyError, TypeError, ValidationError):
         raise WebhookRejected(401, "missing_signature", "The body has no valid 'signature' object.") from None
@@ -142,4 +141,6 @@ SOURCE = WebhookSource(
     verify=verify,
     normalise=normalise,
     replay_key=replay_key,
+    # One event per POST; Mailgun documents no maximum: event-data, headers, user-variables (KBs).
+    max_body_bytes=256 * KIB,
 )

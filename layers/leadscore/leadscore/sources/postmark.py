@@ -19,8 +19,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 from leadscore.errors import WebhookRejected
 from leadscore.models.events import EventType, LeadEvent, Scalar
 from leadscore.sources.automation import click_automation, open_automation
-from leadscore.sources.base import NormaliseContext, VerifyContext, WebhookRequest, WebhookSource
-from leadscore.sources.payloads import parse_payload
+from leadscore.sources.base import MIB, NormaliseContext, VerifyContext, WebhookRequest, WebhookSource
+from leadscore.sources.payloads import StrictFlag, StrictInteger, parse_payload
 
 _HARD_BOUNCES = frozenset({"HardBounce", "BadEmailAddress", "ManuallyDeactivated", "Unsubscribe"})
 
@@ -30,7 +30,9 @@ class PostmarkRecord(BaseModel):
 
     record_type: str = Field(alias="RecordType")
     message_id: Annotated[str, Field(min_length=1, max_length=128)] = Field(alias="MessageID")
-    id: int | str | None = Field(None, alias="ID")  # bounces and complaints have their own record id
+    id: StrictInteger | Annotated[str, Field(min_length=1, max_length=128)] | None = Field(
+        None, alias="ID"
+    )  # bounces and complaints have their own record id
     recipient: str | None = Field(None, alias="Recipient")
     email: str | None = Field(None, alias="Email")
     received_at: AwareDatetime | None = Field(None, alias="ReceivedAt")
@@ -40,7 +42,7 @@ class PostmarkRecord(BaseModel):
     type: str | None = Field(None, alias="Type")
     user_agent: str | None = Field(None, alias="UserAgent")
     original_link: str | None = Field(None, alias="OriginalLink")
-    suppress_sending: bool | None = Field(None, alias="SuppressSending")
+    suppress_sending: StrictFlag | None = Field(None, alias="SuppressSending")
     tag: str | None = Field(None, alias="Tag")
     client: dict[str, Any] = Field(default_factory=dict, alias="Client")
 
@@ -129,4 +131,6 @@ SOURCE = WebhookSource(
     secret_setting="postmark_webhook_secret_id",  # noqa: S106 - the name of a setting, not a secret
     verify=verify,
     normalise=normalise,
+    # One record per POST, no documented maximum; a bounce with IncludeContent carries its dump.
+    max_body_bytes=2 * MIB,
 )

@@ -13,7 +13,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from leadscore.errors import WebhookRejected
 from leadscore.models.events import LeadEvent, Scalar
-from leadscore.sources.base import NormaliseContext, VerifyContext, WebhookRequest, WebhookSource
+from leadscore.sources.base import MIB, NormaliseContext, VerifyContext, WebhookRequest, WebhookSource
 from leadscore.sources.field_map import Answer, field_map_from, form_event, map_answers
 from leadscore.sources.payloads import parse_payload
 from leadscore.sources.signing import hmac_sha256_base64, matches_any
@@ -93,4 +93,6 @@ SOURCE = WebhookSource(
     secret_setting="tally_webhook_secret_id",  # noqa: S106 - the name of a setting, not a secret
     verify=verify,
     normalise=normalise,
+    # One response per POST, no documented maximum: every field with its options and value.
+    max_body_bytes=1 * MIB,
 )

@@ -14,7 +14,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from leadscore.errors import WebhookRejected
 from leadscore.models.events import LeadEvent
-from leadscore.sources.base import NormaliseContext, VerifyContext, WebhookRequest, WebhookSource
+from leadscore.sources.base import KIB, NormaliseContext, VerifyContext, WebhookRequest, WebhookSource
 from leadscore.sources.field_map import Answer, field_map_from, form_event, map_answers
 from leadscore.sources.payloads import parse_payload
 from leadscore.sources.signing import check_timestamp, hmac_sha256_hex, matches_any
@@ -84,4 +84,6 @@ SOURCE = WebhookSource(
     secret_setting="webflow_webhook_secret_id",  # noqa: S106 - the name of a setting, not a secret
     verify=verify,
     normalise=normalise,
+    # One submission per POST, no documented maximum: the form fields and their values.
+    max_body_bytes=512 * KIB,
 )
