@@ -40,6 +40,6 @@ def click_automation(
         return LINK_SCANNER
     if seconds_after_send is not None and 0 <= seconds_after_send < scanner_seconds:
         return LINK_SCANNER
-    if bots.is_machine(user_agent) or bots.is_link_prefetch(user_agent):
+    if bots.is_machine(user_agent):
         return LINK_SCANNER
     return None

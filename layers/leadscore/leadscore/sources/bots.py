@@ -42,13 +42,6 @@ PRIVACY_PROXY_MARKERS: tuple[str, ...] = (
     "ggpht.com",  # the same proxy, as some versions spell it
     "yahoomailproxy",  # Yahoo Mail's image proxy: "YahooMailProxy; https://help.yahoo.com/kb/…"
 )
-# Outlook's link prefetch: it follows links in a message to build previews. Clicks only (its image loads are
-# the reader opening the message), so these are not in `classify` but in `is_link_prefetch`.
-OUTLOOK_PREFETCH_MARKERS: tuple[str, ...] = (
-    "microsoft office/",  # "Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook 16.0…)"
-    "ms-office",  # Outlook's embedded fetcher
-    "outlook-ios-android",  # Outlook mobile's service
-)
 LINK_SCANNER_MARKERS: tuple[str, ...] = (
     "proofpoint",  # Proofpoint URL Defense
     "mimecast",  # Mimecast URL Protect
@@ -68,11 +61,13 @@ LINK_SCANNER_MARKERS: tuple[str, ...] = (
     "google-safety",  # Google Safe Browsing link checks
     "scanner",  # generic "…Scanner/1.0"
     "preview",  # link-preview fetchers (Slack, Teams, Skype unfurlers)
+    "microsoft office/",  # Outlook's link prefetch ("Microsoft Office/16.0 (…Microsoft Outlook…)"); also in the list
+    "ms-office",  # Outlook's embedded fetcher
+    "outlook-ios-android",  # Outlook mobile's prefetch service
 )
 
 _PROXY = re.compile("|".join(re.escape(marker) for marker in PRIVACY_PROXY_MARKERS))
 _SCANNER = re.compile("|".join(re.escape(marker) for marker in LINK_SCANNER_MARKERS))
-_OUTLOOK_PREFETCH = re.compile("|".join(re.escape(marker) for marker in OUTLOOK_PREFETCH_MARKERS))
 MAX_USER_AGENT = 512  # longer strings are cut before matching (bounded work per request)
 
 
@@ -101,11 +96,6 @@ def classify(user_agent: str | None) -> Machine | None:
     if _detector().is_crawler(agent):
         return Machine.CRAWLER
     return None
-
-
-def is_link_prefetch(user_agent: str | None) -> bool:
-    """Outlook's link prefetch (a click nobody made; its image loads are real opens, so clicks only)."""
-    return bool(user_agent) and _OUTLOOK_PREFETCH.search(str(user_agent)[:MAX_USER_AGENT].lower()) is not None
 
 
 def is_machine(user_agent: str | None) -> bool:
