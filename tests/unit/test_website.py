@@ -25,7 +25,7 @@ KEY = b"k" * 32
 LEAD = lead_id_for("ada@analytical.example", PEPPER)
 VISITOR = "AbCdEfGhIjKlMnOpQrStUv"
 ORIGIN = "https://www.example.com"
-CHROME = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537"
+CHROME = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0"
 
 
 # ---- tokens ---------------------------------------------------------------------------------------------
