@@ -16,6 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadscore import clock
 from leadscore.adapters.clients import client
+from leadscore.adapters.rate_limits import InstanceRateLimiter
 from leadscore.adapters.secrets import SecretMissing, signing_keys
 from leadscore.adapters.sqs import SqsEventQueue, SqsJsonQueue
 from leadscore.adapters.visits import DynamoVisitorStore
@@ -35,7 +36,8 @@ def build_service(settings: TrackSettings) -> TrackService:
     store = DynamoVisitorStore(client("dynamodb"), settings.visitors_table)
     return TrackService(
         visitors=store,
-        limiter=store,
+        # Cached with the service: one set of counters per container, shared by its invocations.
+        limiter=store if settings.rate_limit_store == "dynamodb" else InstanceRateLimiter(),
         events=SqsEventQueue(client("sqs"), settings.queue_url),
         links=SqsJsonQueue(client("sqs"), settings.queue_url),
         token_keys=lambda: signing_keys(settings.token_secret_id),

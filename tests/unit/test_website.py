@@ -372,3 +372,19 @@ def test_a_visitor_stops_growing_at_max_views() -> None:
     result = service.accept(a_beacon("/p", start=999), user_agent=CHROME, source_ip="i")
     assert result.outcome is Outcome.FULL
     assert len(visitors.visitors[VISITOR]["v"]) == MAX_VIEWS
+
+
+def test_the_instance_limiter_counts_per_address_and_visitor_and_starts_afresh_each_minute() -> None:
+    # Given the in-memory limiter (the default: no write per beacon) with 2 per visitor, 3 per address
+    from leadscore.adapters.rate_limits import InstanceRateLimiter  # noqa: PLC0415
+
+    limiter = InstanceRateLimiter()
+
+    def allow(ip: str, visitor: str, minute: int = 1) -> bool:
+        return limiter.allow(ip, visitor, minute=minute, ip_limit=3, visitor_limit=2)
+
+    # Then a visitor gets 2, the address 3 across visitors, and the next minute starts from zero
+    assert [allow("a", "v1"), allow("a", "v1"), allow("a", "v1")] == [True, True, False]
+    assert [allow("a", "v2"), allow("a", "v3")] == [True, False]
+    assert allow("b", "v1") is False  # the visitor's own limit holds from another address too
+    assert allow("a", "v1", minute=2) is True

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -19,6 +19,8 @@ class TrackSettings(_Settings):
     visitor_ttl_days: Annotated[int, Field(ge=1, le=395)] = Field(30, alias="VISITOR_TTL_DAYS")
     ip_per_minute: Annotated[int, Field(ge=1, le=100_000)] = Field(120, alias="TRACK_IP_PER_MINUTE")
     visitor_per_minute: Annotated[int, Field(ge=1, le=10_000)] = Field(30, alias="TRACK_VISITOR_PER_MINUTE")
+    # instance: counters in the function's memory (free); dynamodb: one shared counter write per beacon (exact)
+    rate_limit_store: Literal["instance", "dynamodb"] = Field("instance", alias="TRACK_RATE_LIMIT_STORE")
 
     def origins(self) -> frozenset[str]:
         return frozenset(origin.strip().rstrip("/") for origin in self.allowed_origins.split(",") if origin.strip())
