@@ -87,11 +87,12 @@ def play_website(stack: WebsiteStack, sign: Callable[[str, bytes], dict[str, str
     print(f"\n{'=' * 100}\n3c. The website: anonymous visitors, a form that identifies one, an email link, a crawler\n"
           f"{'=' * 100}")  # fmt: skip
     now = int(time.time())
-    grace, tom, lee, device = _visitor_id(), _visitor_id(), _visitor_id(), _visitor_id()
+    katherine, tom, lee, device = _visitor_id(), _visitor_id(), _visitor_id(), _visitor_id()
     journeys = {
-        "Katherine (will book a demo)": (grace, [(now - 3 * 24 * HOUR, "/pricing"), (now - 3 * 24 * HOUR + 90, "/pricing"),
-                                             (now - 2 * 24 * HOUR, "/security"), (now - 2 * 24 * HOUR + 60, "/trust"),
-                                             (now - 24 * HOUR, "/customers/northwind"), (now - 3600, "/demo")]),
+        "Katherine (will book a demo)": (katherine, [
+            (now - 3 * 24 * HOUR, "/pricing"), (now - 3 * 24 * HOUR + 90, "/pricing"),
+            (now - 2 * 24 * HOUR, "/security"), (now - 2 * 24 * HOUR + 60, "/trust"),
+            (now - 24 * HOUR, "/customers/northwind"), (now - 3600, "/demo")]),
         "Tom (job seeker)": (tom, [(now - 2 * 24 * HOUR, "/blog/launch"), (now - 2 * 24 * HOUR + 30, "/careers"),
                                    (now - 3600, "/careers/backend-engineer")]),
         "Lee (stays anonymous)": (lee, [(now - 24 * HOUR, "/docs/api"), (now - 24 * HOUR + 60, "/integrations/slack"),
@@ -103,11 +104,11 @@ def play_website(stack: WebsiteStack, sign: Callable[[str, bytes], dict[str, str
     print(f"  {'Googlebot':<26} 1 page view  -> {_track(stack, _beacon(_visitor_id(), [(now, '/pricing')]), GOOGLEBOT)}"
           "  (a crawler: dropped, nothing written)")  # fmt: skip
 
-    grace_email, tom_email = "katherine@northwind-data.example", "tom@gmail.example"
+    katherine_email, tom_email = "katherine@northwind-data.example", "tom@gmail.example"
     forms: list[dict[str, Any]] = [
-        {"submission_id": "web-katherine-1", "form_id": "demo-request", "email": grace_email, "first_name": "Katherine",
-         "last_name": "Johnson", "company": "Northwind Data", "job_title": "Head of Data Platform",
-         "company_size": 400, "industry": "Software", "country": "US", "ls_visitor_id": grace},
+        {"submission_id": "web-katherine-1", "form_id": "demo-request", "email": katherine_email,
+         "first_name": "Katherine", "last_name": "Johnson", "company": "Northwind Data", "job_title": "Head of Data Platform",
+         "company_size": 400, "industry": "Software", "country": "US", "ls_visitor_id": katherine},
         {"submission_id": "web-tom-1", "form_id": "newsletter-signup", "email": tom_email, "first_name": "Tom",
          "ls_visitor_id": tom},
     ]  # fmt: skip
@@ -127,7 +128,7 @@ def play_website(stack: WebsiteStack, sign: Callable[[str, bytes], dict[str, str
     stack.drain()
 
     print("\n  Page points scored per lead (each view once, with its own day's caps):")
-    for label, email in (("Katherine", grace_email), ("Tom", tom_email), (returning_email, returning_email)):
+    for label, email in (("Katherine", katherine_email), ("Tom", tom_email), (returning_email, returning_email)):
         points = _page_points(stack, email)
         shown = ", ".join(f"{rule} {value:f}" for rule, value in sorted(points.items())) or "none"
         print(f"    {label:<32} {shown}")
