@@ -107,7 +107,8 @@ def play_website(stack: WebsiteStack, sign: Callable[[str, bytes], dict[str, str
     katherine_email, tom_email = "katherine@northwind-data.example", "tom@gmail.example"
     forms: list[dict[str, Any]] = [
         {"submission_id": "web-katherine-1", "form_id": "demo-request", "email": katherine_email,
-         "first_name": "Katherine", "last_name": "Johnson", "company": "Northwind Data", "job_title": "Head of Data Platform",
+         "first_name": "Katherine", "last_name": "Johnson", "company": "Northwind Data",
+         "job_title": "Head of Data Platform",
          "company_size": 400, "industry": "Software", "country": "US", "ls_visitor_id": katherine},
         {"submission_id": "web-tom-1", "form_id": "newsletter-signup", "email": tom_email, "first_name": "Tom",
          "ls_visitor_id": tom},
