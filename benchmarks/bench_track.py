@@ -83,7 +83,7 @@ def emulated() -> Iterator[tuple[Template, Any, CapacityMeter, Counter[str]]]:
 
 def a_beacon(visitor: str, index: int, *, token: str | None = None) -> Beacon:
     path = PATHS[index % len(PATHS)]
-    view = {"type": "page_view", "id": f"view{index:016d}", "ts": (NOW - 3600 + index) * 1000,
+    view = {"type": "page_view", "id": f"v{index:04d}" + "x" * 12, "ts": (NOW - 3600 + index) * 1000,
             "url": f"{ORIGIN}{path}?utm_source=news", "path": path}  # fmt: skip
     return Beacon.model_validate({"v": 1, "visitor_id": visitor, "token": token, "events": [view]})
 

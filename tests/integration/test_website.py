@@ -30,7 +30,7 @@ HOUR = 3600
 
 def a_beacon(*paths: str, at: int, visitor: str = VISITOR, token: str | None = None, first: int = 0) -> dict[str, Any]:
     events = [
-        {"type": "page_view", "id": f"pv{first + i:014d}", "ts": (at + i * 60) * 1000,
+        {"type": "page_view", "id": f"v{first + i:03d}" + "x" * 12, "ts": (at + i * 60) * 1000,
          "url": f"{ORIGIN}{path}?utm_source=news", "path": path, "title": path, "referrer": "",
          "utm": {"source": "news", "medium": None, "campaign": None, "term": None, "content": None}}
         for i, path in enumerate(paths)

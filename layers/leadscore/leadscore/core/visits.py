@@ -1,11 +1,12 @@
 """Anonymous page views, compactly: one short string per view, a bounded list per visitor, and the plan of
 which stored views a newly linked lead is scored for. Pure (no AWS, no pydantic).
 
-A stored view is `<epoch seconds, base 36>~<view id>~<path>`: about 20 + len(path) bytes. Only the path is
-kept (no host, no query string: a query may carry an email address or a token), cut to MAX_PATH characters.
+A stored view is `<epoch seconds, base 36>~<view id, first 12 chars>~<path>`: about 21 + len(path) bytes.
+Only the path is kept (no host, no query string: a query may carry an email address or a token), cut to
+MAX_PATH characters.
 A visitor item holds at most MAX_VIEWS views (a beacon that would go past it is not stored), so its size is
-bounded by MAX_VIEWS * MAX_VIEW_BYTES (~8.6 KB); a typical visitor (a handful of views) stays under 1 KB,
-one write unit per beacon.
+bounded by MAX_VIEWS * MAX_VIEW_BYTES (~26 KB with 4-byte characters, ~7 KB in ASCII); a typical visitor
+(a handful of views) stays under 1 KB, one write unit per beacon.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import NamedTuple
 
 MAX_VIEWS = 50
 MAX_PATH = 128
-MAX_VIEW_ID = 32
+MAX_VIEW_ID = 12  # the snippet sends 16-32 random characters; 12 (72 bits) tell a visitor's views apart
 MAX_VIEW_BYTES = 7 + 1 + MAX_VIEW_ID + 1 + MAX_PATH * 4  # UTF-8 worst case
 DEFAULT_WINDOW_DAYS = 30
 SEP = "~"
@@ -61,8 +62,9 @@ def decode_view(text: str) -> StoredView | None:
 
 
 def page_view_event_id(visitor_id: str, view_id: str) -> str:
-    """The LeadEvent id of a page view: deterministic, so a view queued twice is one event to the scorer."""
-    return f"pv:{visitor_id}:{view_id}"
+    """The LeadEvent id of a page view: deterministic, so a view queued twice is one event to the scorer.
+    The view id is cut as it is stored, so a stored view and the same view sent live share one id."""
+    return f"pv:{visitor_id}:{view_id[:MAX_VIEW_ID]}"
 
 
 def backlog(stored: Iterable[str], *, now: int, window_seconds: int) -> list[StoredView]:
