@@ -149,11 +149,11 @@ def run(views_per_visitor: int, visitors: int) -> dict[str, Any]:
                          occurred_at=datetime.fromtimestamp(NOW, UTC), received_at=datetime.fromtimestamp(NOW, UTC),
                          email=email, attributes={"job_title": "VP Engineering", "company_size": 250},
                          properties={"form_id": "demo-request", "visitor_id": "visitor000000000000000"})  # fmt: skip
-        scoring.process(form)
         before = meter.snapshot()
         requests_by_kind_before = dict(meter.requests)
-        result = stitching.after_event(form)
+        result = stitching.after_event(form)  # as the scorer does: the backlog first, then the form itself
         stitch = delta(before, meter.snapshot())
+        scoring.process(form)
         stitch_requests = {name: count - requests_by_kind_before.get(name, 0) for name, count in meter.requests.items()}
         again_before = meter.snapshot()
         stitching.after_event(form)  # a redelivery of the same form

@@ -121,16 +121,17 @@ def score_record(record: SQSRecord) -> None:
     service = build_service(ScorerSettings.from_env(os.environ))
     for event in parse_events(record.body):
         logger.append_keys(event_id=event.event_id, source=event.source, event_type=event.type.value)
+        # Website: a form carrying the snippet's visitor id links the visitor and scores its earlier anonymous
+        # views first, oldest first, so they meet the score in the order they happened (one write each).
+        stitching = build_stitching(ScorerSettings.from_env(os.environ), StitchSettings.from_env(os.environ))
+        stitched = stitching.after_event(event) if stitching else None
+        if stitched is not None:
+            metrics.add_metric(name="BacklogViewsScored", unit=MetricUnit.Count, value=stitched.scored)
         for outcome in service.process(event):
             metrics.add_metric(name=f"Scored_{outcome.path.value}", unit=MetricUnit.Count, value=1)
             if outcome.alert_published:
                 metrics.add_metric(name="SalesAlerts", unit=MetricUnit.Count, value=1)
                 logger.info("sales alert published", extra={"alert_id": outcome.alert_published})
-        # Website: a form carrying the snippet's visitor id links the visitor and scores its backlog once.
-        stitching = build_stitching(ScorerSettings.from_env(os.environ), StitchSettings.from_env(os.environ))
-        stitched = stitching.after_event(event) if stitching else None
-        if stitched is not None:
-            metrics.add_metric(name="BacklogViewsScored", unit=MetricUnit.Count, value=stitched.scored)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -388,3 +388,15 @@ def test_the_instance_limiter_counts_per_address_and_visitor_and_starts_afresh_e
     assert [allow("a", "v2"), allow("a", "v3")] == [True, False]
     assert allow("b", "v1") is False  # the visitor's own limit holds from another address too
     assert allow("a", "v1", minute=2) is True
+
+
+def test_a_view_from_a_clock_in_the_future_is_stored_at_the_time_it_was_received() -> None:
+    # Given a browser whose clock runs a day ahead
+    service, visitors, _, _ = a_tracker()
+    ahead = a_beacon("/pricing", start=DAY)
+
+    # When its beacon arrives / Then the view is stored as happening now, never later
+    service.accept(ahead, user_agent=CHROME, source_ip="192.0.2.1")
+    [stored] = visitors.visitors[VISITOR]["v"]
+    view = decode_view(stored)
+    assert view is not None and view.at == MONDAY

@@ -1,6 +1,7 @@
 """Stitching: a visitor becomes a lead's, and its anonymous page views are scored for that lead exactly once.
 
-Called by the scorer after a form submission carrying `visitor_id` was scored, and for a link message that
+Called by the scorer for a form submission carrying `visitor_id` (before the form itself is scored, so the
+older anonymous views meet the score in time order: the fast path, one write each), and for a link message that
 /track queues when a page view carries a valid signed token. Steps (each one idempotent):
 
 1. the two link items (lead → visitor for erasure, visitor → lead for shared computers);

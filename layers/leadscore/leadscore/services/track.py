@@ -117,7 +117,9 @@ class TrackService:
         if not views:
             return TrackResult(Outcome.NOTHING, accepted)
         lead_id = verify_token(beacon.token, self.token_keys(), now) if beacon.token else None
-        encoded = [encode_view(view.id, view.ts // 1000, view.path) for view in views]
+        # The browser's clock, but never in the future: a view cannot happen after we received it.
+        times = [min(view.ts // 1000, now) for view in views]
+        encoded = [encode_view(view.id, at, view.path) for view, at in zip(views, times, strict=True)]
         recorded = self.visitors.record(
             beacon.visitor_id,
             encoded,
@@ -133,19 +135,19 @@ class TrackService:
                     page_view_event(
                         visitor_id=beacon.visitor_id,
                         view_id=view.id,
-                        at=view.ts // 1000,
+                        at=at,
                         path=view.path,
                         email=recorded.lead.email,
                         received_at=received_at,
                     )
-                    for view in views
+                    for view, at in zip(views, times, strict=True)
                 ]
             )
             outcome = Outcome.QUEUED
         if lead_id is not None and (recorded.lead is None or recorded.lead.lead_id != lead_id):
             # After the views are stored: the scorer's claim then finds them in the backlog.
             owner = f"token:{beacon.visitor_id}:{views[0].id}"
-            self.links.send_json([link_message(beacon.visitor_id, lead_id, views[0].ts // 1000, owner)])
+            self.links.send_json([link_message(beacon.visitor_id, lead_id, times[0], owner)])
         return TrackResult(outcome, accepted, linked_by_token=lead_id is not None)
 
     def _ip_key(self, source_ip: str) -> str:
