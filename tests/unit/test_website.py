@@ -143,7 +143,10 @@ def a_stitcher(views: int, *, chunk: int = CHUNK) -> tuple[StitchingService, InM
 
 
 def page_hits(rig: object) -> dict[str, int]:
-    [state] = rig.store.scores.values()  # type: ignore[attr-defined]
+    states = list(rig.store.scores.values())  # type: ignore[attr-defined]
+    if not states:
+        return {}
+    [state] = states
     page_rules = {"pricing_interest", "security_review", "customer_stories", "docs", "company_pages"}
     return {rule: count for rule, count in state.hits.items() if rule in page_rules}
 
@@ -400,3 +403,41 @@ def test_a_view_from_a_clock_in_the_future_is_stored_at_the_time_it_was_received
     [stored] = visitors.visitors[VISITOR]["v"]
     view = decode_view(stored)
     assert view is not None and view.at == MONDAY
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    views=st.integers(0, 50),
+    crash_after=st.one_of(st.none(), st.integers(1, 50)),
+    redeliveries=st.integers(0, 3),
+    chunk=st.integers(1, 8),
+)
+def test_any_crash_and_any_redeliveries_score_each_backlog_view_exactly_once(
+    views: int, crash_after: int | None, redeliveries: int, chunk: int
+) -> None:
+    # Given a visitor with `views` anonymous views and a scorer that may die after `crash_after` of them
+    service, _, rig = a_stitcher(views, chunk=chunk)
+    form = a_form_with_visitor()
+    real = rig.service.process  # type: ignore[attr-defined]
+    calls = {"n": 0}
+
+    def maybe_dying(event: object) -> object:
+        calls["n"] += 1
+        if crash_after is not None and calls["n"] == crash_after:
+            raise RuntimeError("the scorer died")
+        return real(event)
+
+    # When the form is delivered, fails or not, then delivered again `redeliveries` (+1 if it failed) times
+    rig.service.process = maybe_dying  # type: ignore[attr-defined]
+    try:
+        service.after_event(form)  # type: ignore[arg-type]
+        failed = False
+    except RuntimeError:
+        failed = True
+    rig.service.process = real  # type: ignore[attr-defined]
+    for _ in range(redeliveries + failed):
+        service.after_event(form)  # type: ignore[arg-type]
+    real(form)
+
+    # Then every anonymous view was counted exactly once (page rules count hits even when capped)
+    assert sum(page_hits(rig).values()) == views
