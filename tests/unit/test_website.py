@@ -402,7 +402,8 @@ def test_a_view_from_a_clock_in_the_future_is_stored_at_the_time_it_was_received
     service.accept(ahead, user_agent=CHROME, source_ip="192.0.2.1")
     [stored] = visitors.visitors[VISITOR]["v"]
     view = decode_view(stored)
-    assert view is not None and view.at == MONDAY
+    assert view is not None
+    assert view.at == MONDAY
 
 
 @settings(max_examples=40, deadline=None)
