@@ -24,6 +24,8 @@ TRACKER_DIR = REPO / "tracker"
 # The pages say `data-api="…"` once, in the snippet's <script> tag; this is the one thing rewritten.
 _DATA_API = re.compile(rb'data-api="[^"]*"')
 _MAX_FORM_BYTES = 64 * 1024
+# app.html calls leadscore('page') itself; docs.html lets the snippet follow history (data-spa="history").
+_SINGLE_PAGE_APPS = {"app", "docs"}
 
 FormHook = Callable[[dict[str, str]], None]
 
@@ -47,8 +49,8 @@ def _resolve(path: str) -> Path | None:
     """The file a URL path names, never outside the two served folders."""
     if path.startswith("/tracker/"):
         root, relative = TRACKER_DIR, path.removeprefix("/tracker/")
-    elif path == "/app" or path.startswith("/app/"):
-        root, relative = SITE_DIR, "app.html"  # the single-page app answers for all of its client-side routes
+    elif (app := path.strip("/").split("/", 1)[0]) in _SINGLE_PAGE_APPS:
+        root, relative = SITE_DIR, f"{app}.html"  # a single-page app answers for all of its client-side routes
     else:
         root, relative = SITE_DIR, path.lstrip("/") or "index.html"
     candidate = (root / relative).resolve()

@@ -64,7 +64,7 @@
     if (t === null) return;
     u.searchParams.delete('ls_t');
     history.replaceState(history.state, '', u.href);
-    if (t && t.length <= 1024) token = t;
+    if (t && t.length <= 128) token = t; // the server's tokens are far shorter: anything longer is not one
   })();
 
   // ---- transport: one JSON text body per beacon, at most 20 events and 16 KiB ----
@@ -86,7 +86,13 @@
       // No sendBeacon (or it refused): fall back to fetch below.
     }
     if (!queued && w.fetch) {
-      fetch(api, { method: 'POST', body: text, keepalive: true, credentials: 'omit' }).catch(function () {});
+      var send = function (keepalive) {
+        return fetch(api, { method: 'POST', body: text, keepalive: keepalive, credentials: 'omit', mode: 'no-cors' });
+      };
+      // Beacons and keepalive requests share a 64 KiB in-flight budget; past it, a plain request still goes.
+      send(true).catch(function () {
+        return send(false);
+      }).catch(function () {});
     }
     token = null; // sent once
   }
@@ -114,7 +120,11 @@
     UTM.forEach(function (k) {
       utm[k] = clip(u.searchParams.get('utm_' + k), 256);
     });
-    page = { id: randomId(12), url: u.href, ms: 0, since: null, depth: 0, scrolled: false, sentMs: 0, sentDepth: 0 };
+    // ms: engaged time banked; since: when the running stretch began (null: not running); sent*: last reported
+    page = {
+      id: randomId(12), url: u.href, ms: 0, since: null, depth: 0, scrolled: false,
+      viewSent: false, sentMs: 0, sentDepth: 0
+    };
     page.view = {
       type: 'page_view', id: page.id, ts: Date.now(), url: clip(u.href, 2048), path: clip(u.pathname, 1024),
       title: clip(d.title, 512), referrer: clip(referrer, 2048), utm: utm
@@ -140,8 +150,10 @@
 
   // An engagement event only when it says something new: 3 s more engaged time, or a deeper scroll.
   function engagement() {
-    var ms = page.ms + (page.since === null ? 0 : Date.now() - page.since);
+    // At most a day: a tab left focused over a weekend is not a weekend of reading (and /track refuses more).
+    var ms = Math.min(page.ms + (page.since === null ? 0 : Date.now() - page.since), 864e5);
     measureScroll();
+    if (!page.viewSent) return null; // never an engagement for a page view that did not go out
     if (ms - page.sentMs < NEW_ENGAGED_MS && !(page.scrolled && page.depth > page.sentDepth)) return null;
     page.sentMs = ms;
     page.sentDepth = page.depth;
@@ -155,7 +167,11 @@
     if (!allowed()) return;
     var events = queue;
     queue = [];
-    if (page.view) events.push(page.view);
+    if (page.view) {
+      page.view.title = clip(d.title, 512); // apps often set the title after the URL: read it as late as possible
+      events.push(page.view);
+      page.viewSent = true;
+    }
     page.view = null;
     var e = leaving && engagement();
     if (e) events.push(e);
@@ -169,12 +185,32 @@
   function newPage() {
     stopClock();
     if (allowed()) {
-      if (page.view) queue.push(page.view);
+      if (page.view) {
+        queue.push(page.view);
+        page.viewSent = true;
+      }
       var e = engagement();
       if (e) queue.push(e);
     }
     startPage(page.url);
     if (allowed()) schedule();
+  }
+
+  // data-spa="history": a page view for each pushState/popstate that changes the URL (fragment aside).
+  function onRoute() {
+    var u = new URL(location.href);
+    u.hash = '';
+    if (u.href !== page.url) newPage();
+  }
+
+  function watchHistory() {
+    var push = history.pushState;
+    history.pushState = function () {
+      var result = push.apply(this, arguments); // the app's own errors stay the app's
+      safe(onRoute)();
+      return result;
+    };
+    w.addEventListener('popstate', safe(onRoute));
   }
 
   function leave() {
@@ -230,7 +266,7 @@
     else if (name === 'page') newPage();
   }
 
-  safe(function () {
+  var start = safe(function () {
     if (!api) return;
     var pending = (w.leadscore && w.leadscore.q) || [];
     startPage(d.referrer);
@@ -247,7 +283,11 @@
       measureScroll();
     }), { passive: true });
     new MutationObserver(safe(decorateForms)).observe(d.documentElement, { childList: true, subtree: true });
+    if (script.getAttribute('data-spa') === 'history') watchHistory();
     for (var i = 0; i < pending.length; i++) w.leadscore.apply(null, pending[i]);
     activate();
-  })();
+  });
+  // A page prerendered on speculation is not a visit until the visitor actually opens it.
+  if (d.prerendering) d.addEventListener('prerenderingchange', start, { once: true });
+  else start();
 })(window, document);

@@ -3,7 +3,7 @@
 Playwright drives the system Chromium (never a browser of its own). The site is served by
 `local.site_server.serve_site`; its snippet points at a capture server standing in for POST /track, which
 records every request and answers as contract C1 says (202 {"accepted": n}, CORS echoing the origin).
-Time inside the page is Playwright's fake clock, so "read for 10 s" takes no real 10 s.
+Time inside the page is Playwright's fake clock, paused: "read for 10 s" is exactly 10 s and takes no real time.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -64,12 +64,19 @@ class CaptureServer:
 
     def wait_for(self, count: int, timeout_s: float = 5.0) -> list[Beacon]:
         """The beacons once at least `count` have arrived; fails the test after `timeout_s`."""
+        return self._wait(lambda: len(self.beacons) >= count, f"{count} beacon(s)", timeout_s)
+
+    def wait_for_events(self, count: int, timeout_s: float = 10.0) -> list[Beacon]:
+        """The beacons once they hold at least `count` events between them."""
+        return self._wait(lambda: len(self.events()) >= count, f"{count} event(s)", timeout_s)
+
+    def _wait(self, done: Callable[[], bool], what: str, timeout_s: float) -> list[Beacon]:
         deadline = time.monotonic() + timeout_s
         with self._changed:
-            while len(self.beacons) < count:
+            while not done():
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    pytest.fail(f"expected {count} beacon(s) at /track, got {len(self.beacons)}: {self.bodies()}")
+                    pytest.fail(f"expected {what} at /track, got {len(self.beacons)} beacon(s): {self.bodies()}")
                 self._changed.wait(left)
             return list(self.beacons)
 
@@ -205,9 +212,10 @@ def context(browser_context: Any) -> Iterator[Any]:
 
 @pytest.fixture
 def page(context: Any) -> Any:
-    """A tab whose clock the test moves (page.clock.run_for)."""
+    """A tab whose clock stands still until the test moves it (page.clock.run_for): exact engaged times."""
     tab = context.new_page()
     tab.clock.install()
+    tab.clock.pause_at(time.time() + 1)  # seconds since the epoch, a moment after the install
     return tab
 
 

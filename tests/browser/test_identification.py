@@ -89,3 +89,17 @@ def test_an_email_link_token_is_sent_once_and_removed_from_the_address_bar(
     later = capture.wait_for(4)[2:]
     assert [beacon.body.get("token") for beacon in later] == [None] * len(later)
     assert page.context.cookies()[0]["value"] == with_token["visitor_id"]
+
+
+def test_a_value_too_long_to_be_a_token_is_removed_but_not_sent(page: Any, site: Site, capture: CaptureServer) -> None:
+    # Given a link whose ls_t is far longer than any token the server makes (128 characters at most)
+    open_page(page, f"{site.url}/pricing.html?ls_t={'A' * 200}&utm_source=x")
+
+    # When the page view goes out
+    page.clock.run_for(PAST_VIEW_DELAY_MS)
+    [beacon] = capture.wait_for(1)
+
+    # Then the value left the address bar, and the beacon carries the page view without it
+    assert page.url == f"{site.url}/pricing.html?utm_source=x"
+    assert "token" not in beacon.body
+    assert [event["type"] for event in beacon.body["events"]] == ["page_view"]

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import CaptureServer, Site
-from tests.browser.pages import PAST_VIEW_DELAY_MS, hide, leave, open_page
+from tests.browser.pages import PAST_VIEW_DELAY_MS, hide, leave, open_page, visitor_cookie
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(60)]
 
@@ -16,7 +16,12 @@ ODD_COMMANDS = """() => {
   leadscore('consent', 'yes'); leadscore('consent', true);
   window.siteStillRuns = true;
 }"""
-BROKEN_SEND_BEACON = "navigator.sendBeacon = () => { throw new Error('blocked by an extension'); };"
+BROKEN_SEND_BEACON = """
+navigator.sendBeacon = () => { throw new Error('blocked by an extension'); };
+window.fetchCalls = 0;
+const realFetch = window.fetch;
+window.fetch = function () { window.fetchCalls += 1; return realFetch.apply(this, arguments); };
+"""
 
 
 def test_the_snippet_never_throws_when_the_api_is_down(
@@ -48,35 +53,40 @@ def test_a_broken_send_beacon_falls_back_to_fetch_without_an_error(
     page.clock.run_for(PAST_VIEW_DELAY_MS + 10_000)
     hide(page)
 
-    # Then both beacons still arrived, through fetch (a CORS request, no cookies), and nothing was thrown
+    # Then both beacons still arrived, through fetch (without cookies), and nothing was thrown
     beacons = capture.wait_for(2)
-    assert [[event["type"] for event in beacon.body["events"]] for beacon in beacons] == [
-        ["page_view"],
-        ["engagement"],
-    ]
-    assert {beacon.headers["sec-fetch-mode"] for beacon in beacons} == {"cors"}
+    # (two requests in flight at once may land in either order)
+    assert sorted(event["type"] for beacon in beacons for event in beacon.body["events"]) == ["engagement", "page_view"]
+    assert page.evaluate("window.fetchCalls") == 2
     assert all("cookie" not in beacon.headers for beacon in beacons)
     assert page_errors == []
 
 
 def test_without_data_api_the_snippet_does_nothing_and_throws_nothing(
-    page: Any, page_errors: list[str], site: Site, capture: CaptureServer
+    page: Any, page_errors: list[str], site: Site
 ) -> None:
-    # Given a page that loads the snippet without data-api (a broken install)
+    # Given a page that loads the snippet without data-api (a broken install), with the queue stub and a form
     page.route(
         f"{site.url}/broken.html",
         lambda route: route.fulfill(
             content_type="text/html",
-            body='<!doctype html><title>Broken</title><form id="f"></form>'
-            '<script src="/tracker/leadscore.min.js"></script>',
+            body="<!doctype html><title>Broken</title><form id='f'></form>"
+            "<script>window.leadscore=window.leadscore||function(){"
+            "(window.leadscore.q=window.leadscore.q||[]).push(arguments)};</script>"
+            "<script src='/tracker/leadscore.min.js'></script>",
         ),
     )
 
-    # When a visitor opens it and leaves
+    # When a visitor opens it, the site sends a command and the visitor reads and leaves
     page.goto(f"{site.url}/broken.html")
+    page.evaluate("leadscore('consent', true)")
     page.clock.run_for(PAST_VIEW_DELAY_MS)
+    queued = page.evaluate("window.leadscore.q.length")
+    fields = page.locator("input[name=ls_visitor_id]").count()
     leave(page)
 
-    # Then nothing is sent and no error surfaces
-    assert capture.settle() == []
+    # Then the snippet stayed out of the way: the stub still queues, no cookie, no form field, no error
+    assert queued == 1
+    assert fields == 0
+    assert visitor_cookie(page) is None
     assert page_errors == []

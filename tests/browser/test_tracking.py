@@ -70,14 +70,13 @@ def test_engaged_time_is_sent_when_the_tab_is_hidden_and_only_when_it_says_somet
     page.clock.run_for(10_000)
     hide(page)
 
-    # Then an engagement for that page view goes out with about 12 s of engaged time
+    # Then an engagement for that page view goes out with its 12.1 s of engaged time
     engagement = capture.wait_for(2)[1].body["events"]
     assert [set(event) for event in engagement] == [ENGAGEMENT_KEYS]
     assert engagement[0]["type"] == "engagement"
     assert engagement[0]["page_id"] == view_id
-    assert 12_100 <= engagement[0]["engaged_ms"] < 16_000
+    assert engagement[0]["engaged_ms"] == 12_100
     assert 0 < engagement[0]["scroll_depth"] <= 100
-    first_ms = engagement[0]["engaged_ms"]
 
     # When they come back for 1 s and leave again: nothing new worth a request
     show(page)
@@ -92,7 +91,7 @@ def test_engaged_time_is_sent_when_the_tab_is_hidden_and_only_when_it_says_somet
     later = capture.wait_for(3)[2].body["events"]
     assert [event["type"] for event in later] == ["engagement"]
     assert later[0]["page_id"] == view_id
-    assert first_ms + 6_000 <= later[0]["engaged_ms"] < first_ms + 9_000
+    assert later[0]["engaged_ms"] == 12_100 + 1_000 + 5_000
 
 
 def test_engaged_time_counts_only_while_the_window_has_focus(page: Any, site: Site, capture: CaptureServer) -> None:
@@ -108,9 +107,9 @@ def test_engaged_time_counts_only_while_the_window_has_focus(page: Any, site: Si
     page.clock.run_for(4_000)
     hide(page)
 
-    # Then only the focused time counts (2.1 s + 4 s, plus the real time the test itself took)
+    # Then only the focused time counts: 2.1 s + 4 s
     [engagement] = capture.wait_for(2)[1].body["events"]
-    assert 6_100 <= engagement["engaged_ms"] < 10_000
+    assert engagement["engaged_ms"] == PAST_VIEW_DELAY_MS + 4_000
 
 
 def test_scrolling_deeper_is_news_even_without_three_more_seconds(
@@ -121,8 +120,7 @@ def test_scrolling_deeper_is_news_even_without_three_more_seconds(
     page.clock.run_for(4_000)
     hide(page)
     capture.wait_for(2)
-    first = capture.events()
-    assert [event["type"] for event in first] == ["page_view", "engagement"]
+    [first_engagement] = [event for event in capture.events() if event["type"] == "engagement"]
     show(page)
 
     # When the visitor scrolls to the bottom and hides the tab within a second
@@ -135,7 +133,7 @@ def test_scrolling_deeper_is_news_even_without_three_more_seconds(
     [deeper] = capture.wait_for(3)[2].body["events"]
     assert deeper["type"] == "engagement"
     assert deeper["scroll_depth"] == 100
-    assert deeper["scroll_depth"] > first[1]["scroll_depth"]
+    assert deeper["scroll_depth"] > first_engagement["scroll_depth"]
 
 
 @pytest.mark.parametrize(
@@ -155,9 +153,10 @@ def test_a_typical_visit_costs_at_most_two_requests(
     if len(expected_batches) == 2:
         capture.wait_for(2)
     beacons = capture.settle()
-    assert [[event["type"] for event in beacon.body["events"]] for beacon in beacons] == expected_batches
-    if read_ms == 10_000:
-        assert capture.events()[1]["engaged_ms"] >= 10_000
+    batches = [[event["type"] for event in beacon.body["events"]] for beacon in beacons]
+    assert sorted(batches) == sorted(expected_batches)  # two requests may land in either order
+    engagements = [event for event in capture.events() if event["type"] == "engagement"]
+    assert [event["engaged_ms"] for event in engagements] == ([10_000] if read_ms == 10_000 else [])
 
 
 def test_a_single_page_app_reports_each_client_side_page(page: Any, site: Site, capture: CaptureServer) -> None:
@@ -176,9 +175,112 @@ def test_a_single_page_app_reports_each_client_side_page(page: Any, site: Site, 
     assert [event["type"] for event in second] == ["engagement", "page_view"]
     engagement, view = second
     assert engagement["page_id"] == first.body["events"][0]["id"]
-    assert engagement["engaged_ms"] >= 7_000
+    assert engagement["engaged_ms"] == PAST_VIEW_DELAY_MS + 5_000
     assert view["path"] == "/app/settings"
     assert view["title"] == "Settings - App"
     assert view["referrer"] == f"{site.url}/app.html"
     assert view["id"] != engagement["page_id"]
     assert capture.bodies()[1]["visitor_id"] == first.body["visitor_id"]
+
+
+def test_data_spa_history_reports_pushstate_and_back_navigation(page: Any, site: Site, capture: CaptureServer) -> None:
+    # Given the docs app, whose snippet says data-spa="history" (it never calls leadscore('page')), its view sent
+    open_page(page, f"{site.url}/docs")
+    page.clock.run_for(PAST_VIEW_DELAY_MS)
+    capture.wait_for(1)
+
+    # When the app pushes a new URL and sets its title afterwards, then pushes only a fragment
+    page.click("#to-install")
+    page.evaluate("history.pushState({}, '', '/docs/install#step-2')")
+    page.clock.run_for(PAST_VIEW_DELAY_MS)
+
+    # Then one new page view, with the title the app set after the URL (a fragment is not a new page)
+    [view] = capture.wait_for(2)[1].body["events"]
+    assert (view["type"], view["path"], view["title"]) == ("page_view", "/docs/install", "Install - Docs - Acme")
+    assert view["referrer"] == f"{site.url}/docs"
+
+    # When the visitor goes back
+    page.go_back()
+    page.go_back()
+    page.clock.run_for(PAST_VIEW_DELAY_MS)
+
+    # Then the page they return to is a page view again
+    [back] = capture.wait_for(3)[2].body["events"]
+    assert (back["type"], back["path"]) == ("page_view", "/docs")
+    assert len(capture.settle()) == 3
+
+
+def test_a_prerendered_page_counts_only_once_the_visitor_opens_it(
+    page: Any, site: Site, capture: CaptureServer
+) -> None:
+    # Given a page Chromium prerenders on speculation (document.prerendering, as the Speculation Rules API sets it)
+    page.add_init_script(
+        "window.__prerendering = true;"
+        "Object.defineProperty(Document.prototype, 'prerendering', {get: () => window.__prerendering});"
+    )
+    page.goto(f"{site.url}/pricing.html")
+
+    # When it sits prerendered for a while
+    page.clock.run_for(PAST_VIEW_DELAY_MS + 5_000)
+
+    # Then nothing is sent and no cookie is set
+    assert capture.settle() == []
+    assert visitor_cookie(page) is None
+
+    # When the visitor opens it
+    page.evaluate("window.__prerendering = false; document.dispatchEvent(new Event('prerenderingchange'))")
+    page.clock.run_for(PAST_VIEW_DELAY_MS)
+
+    # Then its page view goes out
+    [beacon] = capture.wait_for(1)
+    assert [event["type"] for event in beacon.body["events"]] == ["page_view"]
+
+
+def test_a_burst_of_pages_is_split_into_bodies_of_at_most_20_events_and_16_kib(
+    page: Any, site: Site, capture: CaptureServer
+) -> None:
+    # Given the app page
+    open_page(page, f"{site.url}/app.html")
+
+    # When the app reports 30 client-side pages within 2 s, the last 10 with long URLs and non-ASCII titles
+    page.evaluate(
+        """() => {
+          for (let i = 1; i <= 30; i++) {
+            const long = i > 20;
+            history.pushState({}, '', '/app/item/' + i + (long ? '?q=' + 'x'.repeat(3000) : ''));
+            document.title = long ? 'é'.repeat(600) : 'Item ' + i;
+            leadscore('page');
+          }
+        }"""
+    )
+    page.clock.run_for(PAST_VIEW_DELAY_MS)
+
+    # Then all 31 page views arrive, none twice, in bodies within C1's limits (past the browser's
+    # 64 KiB budget for beacons in flight, the rest still goes by plain fetch)
+    capture.wait_for_events(31)
+    beacons = capture.settle()
+    views = [event for beacon in beacons for event in beacon.body["events"]]
+    expected = ["/app.html"] + [f"/app/item/{i}" for i in range(1, 31)]
+    assert sorted(view["path"] for view in views) == sorted(expected)  # requests in flight together race
+    for beacon in beacons:  # within a body, pages keep their order
+        paths = [event["path"] for event in beacon.body["events"]]
+        assert paths == sorted(paths, key=expected.index)
+    assert len({view["id"] for view in views}) == 31
+    assert all(len(beacon.body["events"]) <= 20 for beacon in beacons)
+    assert all(len(beacon.raw) <= 16_384 for beacon in beacons)
+    assert max(len(view["url"]) for view in views) == 2_048
+    assert max(len(view["title"]) for view in views) == 512
+
+
+def test_a_tab_left_focused_for_a_weekend_reports_at_most_a_day(page: Any, site: Site, capture: CaptureServer) -> None:
+    # Given a page left open, visible and focused, for 50 hours
+    open_page(page, f"{site.url}/index.html")
+    page.clock.run_for(50 * 3_600_000)
+
+    # When the tab is finally hidden
+    hide(page)
+
+    # Then its engaged time is capped at 24 h (what POST /track accepts)
+    capture.wait_for(2)
+    [engagement] = [event for event in capture.events() if event["type"] == "engagement"]
+    assert engagement["engaged_ms"] == 24 * 3_600_000
