@@ -10,7 +10,7 @@ import argparse
 import os
 import platform
 
-from benchmarks import bench_core, bench_decay, bench_dynamodb, bench_import
+from benchmarks import bench_core, bench_decay, bench_dynamodb, bench_import, bench_track
 
 
 def main() -> None:
@@ -27,6 +27,8 @@ def main() -> None:
     bench_dynamodb.main(quick=quick)
     print("\n== decay job: a table of leads, 10 % with something to decay (moto in-process)")
     bench_decay.main(quick=quick)
+    print("\n== website: /track and stitching (moto in-process, priced by AWS's size rule)")
+    bench_track.main(quick=quick)
     print("\n== cold import of each handler (fresh interpreter, deployed environment)")
     bench_import.main(quick=quick)
 

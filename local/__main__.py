@@ -38,6 +38,7 @@ def serve(port: int) -> None:
             print(f"  {provider} secret ('current'): {stack.secret(logical_id)['current']}")
     print("  (SendGrid verifies with a public key: put yours with stack.set_secret, as the demo does.)")
     print("Sign and send a submission as README.md 'Sending a webhook' shows. Ctrl-C stops.")
+    serve_website(stack, gateway.url)
     try:
         while True:
             time.sleep(5)
@@ -50,15 +51,39 @@ def serve(port: int) -> None:
         stack.stop()
 
 
+SITE_PORT = 8000
+
+
+def serve_website(stack: EmulatedStack, api_url: str) -> None:
+    """Website: local/site with the snippet, pointed at this stack's /track (local/website.py)."""
+    from local.demo import sign  # noqa: PLC0415
+    from local.website import start_site  # noqa: PLC0415
+
+    url = start_site(stack, f"{api_url}/track", SITE_PORT, sign)
+    token_key = stack.secret("LeadTokenSecret")["current"]
+    print(f"Test website (tracker on every page): {url}  — its form is forwarded, signed, to /webhooks/forms.")
+    print(f"  ls_t tokens are signed with LeadTokenSecret 'current': {token_key}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m local", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("demo", help="play the scripted scenario and print the leaderboard and alerts")
     serving = commands.add_parser("serve", help="keep the stack running for curl")
     serving.add_argument("--port", type=int, default=3000)
+    minting = commands.add_parser("mint-token", help="an ls_t email-link token for a lead of a deployed stack")
+    minting.add_argument("--email", required=True)
+    minting.add_argument("--pepper-secret", required=True, help="LeadIdPepperSecret's ARN (stack output/resource)")
+    minting.add_argument("--token-secret", required=True, help="LeadTokenSecretArn (stack output)")
+    minting.add_argument("--days", type=int, default=30)
     arguments = parser.parse_args()
     if arguments.command == "demo":
         demo()
+    elif arguments.command == "mint-token":
+        from local.website import mint_token  # noqa: PLC0415
+
+        print(mint_token(arguments.email, pepper_secret=arguments.pepper_secret,
+                         token_secret=arguments.token_secret, days=arguments.days))  # fmt: skip
     else:
         serve(arguments.port)
 

@@ -30,6 +30,7 @@ from leadscore.core.rules import AUTOMATED_SUFFIX, compile_model
 from leadscore.models.model_files import load_model_file
 from local.email_scenario import SES_DETAIL_TYPES, sendgrid_batches, ses_events
 from local.scenario import PERSONAS, form_submissions
+from local.website import play_website
 
 FORMS_ROUTE = "/webhooks/forms"
 SENDGRID_ROUTE = "/webhooks/sendgrid"
@@ -48,6 +49,7 @@ class DemoStack(Protocol):
     def set_secret(self, logical_id: str, document: dict[str, Any]) -> None: ...
     def publish_ses_event(self, path: str, document: dict[str, Any], detail_type: str = "") -> None: ...
     def run_schedule(self, name: str) -> Any: ...
+    def secret(self, logical_id: str) -> dict[str, Any]: ...
 
 
 def sign(key: str, body: bytes, timestamp: int | None = None) -> dict[str, str]:
@@ -117,6 +119,7 @@ def play(stack: DemoStack) -> None:
     )
 
     _suppressed_lead_requests_a_demo(stack, key)
+    play_website(stack, sign, PERSONAS[0].email)  # website: local/website.py
     _print_leaderboard(stack)
     _print_alerts(stack)
     _weeks_of_silence(stack)

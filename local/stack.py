@@ -101,7 +101,7 @@ class EmulatedStack:
 
         parameters.clear_caches()  # type: ignore[no-untyped-call]
         for module in [module for name, module in list(sys.modules.items()) if name.startswith("lambda_")]:
-            for attribute in ("build_service", "load_compiled_models"):
+            for attribute in ("build_service", "load_compiled_models", "build_stitching"):
                 cached = getattr(module, attribute, None)
                 if cached is not None and hasattr(cached, "cache_clear"):
                     cached.cache_clear()

@@ -20,13 +20,19 @@ from leadscore.adapters.clients import client
 from leadscore.adapters.dynamodb import DynamoLeadStore
 from leadscore.adapters.secrets import pepper
 from leadscore.adapters.sns import SnsAlertPublisher
+
+# ---- website: stitching visitors to leads (services/stitching.py) ----
+from leadscore.adapters.visits import DynamoVisitorStore
 from leadscore.core.rules import CompiledModel, compile_model
 from leadscore.errors import LeadscoreError
 from leadscore.models.events import LeadEvent
 from leadscore.models.model_files import load_models
 from leadscore.models.settings import ScorerSettings
+from leadscore.models.visit_settings import LINKED_VISITOR_DAYS, StitchSettings
 from leadscore.observability import CAPTURE_COLD_START, logger, metrics, tracer
 from leadscore.services.scoring import ScoringService
+from leadscore.services.stitching import StitchingService
+from leadscore.services.track import read_link_message
 from leadscore.sources import ses
 
 
@@ -54,6 +60,41 @@ def build_service(settings: ScorerSettings) -> ScoringService:
     )
 
 
+@lru_cache(maxsize=2)
+def build_stitching(scorer: ScorerSettings, settings: StitchSettings) -> StitchingService | None:
+    if not settings.visitors_table:
+        return None
+    service = build_service(scorer)
+    return StitchingService(
+        visitors=DynamoVisitorStore(client("dynamodb"), settings.visitors_table),
+        profiles=service.profiles,
+        scoring=service,
+        pepper=service.pepper,
+        clock=clock.now_epoch,
+        window_seconds=settings.visitor_ttl_days * 86_400,
+        linked_ttl_seconds=LINKED_VISITOR_DAYS * 86_400,
+    )
+
+
+def stitch_link_message(body: str) -> bool:
+    """A visitor identified by a signed token (queued by /track): link it and score its backlog."""
+    try:
+        link = read_link_message(json.loads(body))
+    except ValueError:
+        return False
+    if link is None:
+        return False
+    stitching = build_stitching(ScorerSettings.from_env(os.environ), StitchSettings.from_env(os.environ))
+    if stitching is None:
+        raise UnreadableEvent("a visitor link, but VISITORS_TABLE_NAME is not set")
+    result = stitching.link_token(link["visitor_id"], link["lead_id"], at=link["at"], owner=link["owner"])
+    metrics.add_metric(name="VisitorsLinked", unit=MetricUnit.Count, value=int(result is not None))
+    return True
+
+
+# ---- end website ----
+
+
 def parse_events(body: str) -> list[LeadEvent]:
     """The events in one queue message: a LeadEvent from our webhooks, or an SES event as SES sent it."""
     try:
@@ -75,9 +116,17 @@ def parse_events(body: str) -> list[LeadEvent]:
 
 @tracer.capture_method(capture_response=False)
 def score_record(record: SQSRecord) -> None:
+    if stitch_link_message(record.body):  # website: a token link, not an event
+        return
     service = build_service(ScorerSettings.from_env(os.environ))
     for event in parse_events(record.body):
         logger.append_keys(event_id=event.event_id, source=event.source, event_type=event.type.value)
+        # Website: a form carrying the snippet's visitor id links the visitor and scores its earlier anonymous
+        # views first, oldest first, so they meet the score in the order they happened (one write each).
+        stitching = build_stitching(ScorerSettings.from_env(os.environ), StitchSettings.from_env(os.environ))
+        stitched = stitching.after_event(event) if stitching else None
+        if stitched is not None:
+            metrics.add_metric(name="BacklogViewsScored", unit=MetricUnit.Count, value=stitched.scored)
         for outcome in service.process(event):
             metrics.add_metric(name=f"Scored_{outcome.path.value}", unit=MetricUnit.Count, value=1)
             if outcome.alert_published:

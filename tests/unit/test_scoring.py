@@ -133,7 +133,9 @@ def test_a_new_lead_records_its_email_domain_even_without_attributes() -> None:
             {"demo_request": 40, "pricing_interest": 10},
         ),
         (a_page_view("https://x.example/pricing"), {"pricing_interest": 10}),
-        (a_page_view("https://x.example/integrations/slack"), {"product_pages": 3}),
+        (a_page_view("https://x.example/integrations/slack"), {"integrations": 3}),  # own rule since 2026.12.1
+        (a_page_view("https://x.example/security"), {"security_review": 6}),
+        (a_page_view("https://x.example/careers"), {}),  # job seekers: nothing since 2026.12.1
         (a_page_view("https://x.example/blog/launch"), {"company_pages": 1}),
         (an_email_event(EventType.EMAIL_OPENED), {"email_open": 1}),
         (

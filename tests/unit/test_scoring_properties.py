@@ -234,6 +234,11 @@ CAPPED: dict[str, tuple[int, int, str]] = {  # rule -> (points, cap, per)
     "pricing_interest": (10, 20, "day"),
     "product_pages": (3, 9, "week"),
     "company_pages": (1, 3, "week"),
+    "integrations": (3, 9, "week"),
+    "demo_page": (8, 16, "day"),
+    "security_review": (6, 12, "week"),
+    "customer_stories": (4, 8, "day"),
+    "docs": (2, 4, "day"),
 }
 UNCAPPED_POINTS = {"pricing_link_click": 6}
 
@@ -250,9 +255,19 @@ def expected_rules(spec: Spec) -> list[str]:
     rules = []
     if "/pricing" in url:
         rules.append("pricing_interest")
-    if any(part in url for part in ("/product", "/integrations", "/features")):
+    if "/demo" in url:
+        rules.append("demo_page")
+    if "/security" in url:
+        rules.append("security_review")
+    if "/customers" in url:
+        rules.append("customer_stories")
+    if "/integrations" in url:
+        rules.append("integrations")
+    if any(part in url for part in ("/product", "/features")):
         rules.append("product_pages")
-    if any(part in url for part in ("/about", "/blog", "/careers")):
+    if "/docs" in url:
+        rules.append("docs")
+    if any(part in url for part in ("/about", "/blog")):
         rules.append("company_pages")
     return rules
 
@@ -278,6 +293,11 @@ CAPPED_KINDS = [
     kind(EventType.PAGE_VIEWED, page_url=f"{URL}/integrations"),
     kind(EventType.PAGE_VIEWED, page_url=f"{URL}/blog"),
     kind(EventType.PAGE_VIEWED, page_url=f"{URL}/about"),
+    kind(EventType.PAGE_VIEWED, page_url=f"{URL}/demo"),
+    kind(EventType.PAGE_VIEWED, page_url=f"{URL}/security"),
+    kind(EventType.PAGE_VIEWED, page_url=f"{URL}/customers/acme"),
+    kind(EventType.PAGE_VIEWED, page_url=f"{URL}/docs/api"),
+    kind(EventType.PAGE_VIEWED, page_url=f"{URL}/careers"),
 ]
 
 

@@ -21,6 +21,7 @@ from leadscore.errors import WebhookRejected
 from leadscore.models.events import EventType, LeadEvent, Scalar
 from leadscore.sources.config import parse_config
 from leadscore.sources.values import RefusedValue, amount, company_size
+from leadscore.sources.web import with_visitor_id
 
 Attribute = Literal[
     "first_name", "last_name", "company", "job_title", "company_size", "industry", "country", "annual_revenue", "phone"
@@ -185,7 +186,7 @@ def form_event(
             received_at=received_at,
             email=require_email(mapped),
             attributes=mapped.attributes,
-            properties={**mapped.properties, "form_id": form_id},
+            properties=with_visitor_id({**mapped.properties, "form_id": form_id}),  # ls_visitor_id → visitor_id
         )
     except ValidationError as exc:
         fields = sorted({str(error["loc"][0]) for error in exc.errors() if error["loc"]})

@@ -16,6 +16,7 @@ from leadscore.sources.base import KIB, NormaliseContext, VerifyContext, Webhook
 from leadscore.sources.payloads import parse_json, validation_details
 from leadscore.sources.signing import check_timestamp, hmac_sha256_hex, matches_any
 from leadscore.sources.values import amount, company_size
+from leadscore.sources.web import with_visitor_id
 
 SIGNATURE_HEADER = "x-leadscore-signature"
 TIMESTAMP_HEADER = "x-leadscore-timestamp"
@@ -64,6 +65,7 @@ class FormSubmission(BaseModel):
     country: Annotated[str, Field(min_length=2, max_length=64)] | None = None
     annual_revenue: AnnualRevenue = None
     phone: Annotated[str, Field(max_length=64)] | None = None
+    ls_visitor_id: Annotated[str, Field(max_length=64)] | None = None  # the snippet's hidden form field
     fields: Annotated[dict[Annotated[str, Field(max_length=64)], ExtraValue], Field(max_length=50)] = Field(
         default_factory=dict, description="Anything else the form asked; kept as event properties."
     )
@@ -119,7 +121,7 @@ def normalise(body: bytes, context: NormaliseContext) -> list[LeadEvent]:
     attributes: dict[str, Scalar] = {
         name: getattr(submission, name) for name in _ATTRIBUTES if getattr(submission, name) is not None
     }
-    properties: dict[str, Scalar] = {**submission.fields, "form_id": submission.form_id}
+    properties = with_visitor_id({**submission.fields, "form_id": submission.form_id}, submission.ls_visitor_id)
     if submission.page_url is not None:
         properties["page_url"] = str(submission.page_url)
     return [
