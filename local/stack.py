@@ -21,6 +21,7 @@ from local.lambdas import invoke
 from local.poller import QueuePoller
 
 ROOT = Path(__file__).resolve().parents[1]
+STACK_FILE = "stack.json"  # in the ledger dir: how the leadscore CLI finds a running local stack
 _deserializer = TypeDeserializer()
 
 # Locally: no X-Ray daemon, no metrics shipping (EMF to stdout would drown the demo), quieter logs.
@@ -56,6 +57,7 @@ class EmulatedStack:
         create_resources(self.template)
         if self.ledger_dir is not None:  # the ledger of the scores this fresh emulator holds, and only those
             shutil.rmtree(self.ledger_dir / "ledger", ignore_errors=True)
+            self._write_stack_file()
         self.functions: dict[str, Function] = self.template.functions()
         self.environment = self._environment()
         os.environ.update(self.environment)
@@ -70,6 +72,18 @@ class EmulatedStack:
         ]
         self._alerts_queue = self._tap_topic("SalesAlertsTopic")
         self.reset_handler_caches()
+
+    def _write_stack_file(self) -> None:
+        """Where this running stack is, for `leadscore … --local` in another terminal (no secrets in it)."""
+        assert self.ledger_dir is not None
+        self.ledger_dir.mkdir(parents=True, exist_ok=True)
+        document = {
+            "endpoint": self.emulator.endpoint,
+            "region": os.environ.get("AWS_REGION", "us-east-1"),
+            "resources": {name: physical.ref for name, physical in self.template.physical.items()},
+            "ledger_dir": str(self.ledger_dir),
+        }
+        (self.ledger_dir / STACK_FILE).write_text(json.dumps(document, indent=2), encoding="utf-8")
 
     def reset(self) -> None:
         """A clean slate: every table, queue, topic and secret recreated empty (fresh secrets too), no ledger."""
