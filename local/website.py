@@ -100,8 +100,8 @@ def play_website(stack: WebsiteStack, sign: Callable[[str, bytes], dict[str, str
     }  # fmt: skip
     for name, (visitor, views) in journeys.items():
         answers = [_track(stack, _beacon(visitor, [view])) for view in views]  # one beacon per page view
-        print(f"  {name:<26} {len(views)} page views -> {answers}  (kept on the visitor, nothing scored yet)")
-    print(f"  {'Googlebot':<26} 1 page view  -> {_track(stack, _beacon(_visitor_id(), [(now, '/pricing')]), GOOGLEBOT)}"
+        print(f"  {name:<30} {len(views)} page views -> {answers}  (kept on the visitor, nothing scored yet)")
+    print(f"  {'Googlebot':<30} 1 page view  -> {_track(stack, _beacon(_visitor_id(), [(now, '/pricing')]), GOOGLEBOT)}"
           "  (a crawler: dropped, nothing written)")  # fmt: skip
 
     katherine_email, tom_email = "katherine@northwind-data.example", "tom@gmail.example"
