@@ -32,3 +32,15 @@ class WebhookRejected(LeadscoreError):
         self.code = code
         self.message = message
         self.details = details or []
+
+
+class LedgerUnavailable(LeadscoreError):
+    """Ledger records could not be delivered after the retries (retryable: their batch items are redelivered).
+
+    `undelivered` holds the indexes (in the sequence given to the sink) of the records not delivered;
+    the others were delivered (the ledger is at-least-once: a redelivery appends them again).
+    """
+
+    def __init__(self, message: str, undelivered: frozenset[int]):
+        super().__init__(message)
+        self.undelivered = undelivered

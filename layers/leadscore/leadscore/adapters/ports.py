@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from leadscore.core.alerts import AlertMessage
 from leadscore.core.fast_path import FastPathPlan
 from leadscore.core.state import ScoreState
+from leadscore.ledger.records import LedgerRecord
 from leadscore.models.events import LeadEvent, Scalar
 
 
@@ -93,3 +94,11 @@ class DecayStore(Protocol):
     def load(self, lead_id: str, model_id: str) -> ScoreState | None: ...
 
     def save(self, state: ScoreState, expected_version: int) -> WriteResult: ...
+
+
+class LedgerSink(Protocol):
+    def put(self, records: Sequence[LedgerRecord]) -> None:
+        """Append `records` to the ledger, durably, in as few requests as the service allows.
+
+        Raises LedgerUnavailable naming the records not delivered (the rest were: at-least-once).
+        """

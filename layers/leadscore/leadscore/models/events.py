@@ -6,7 +6,9 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, EmailStr, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, model_validator
+
+from leadscore.models.outcomes import OUTCOME_TYPES, check_outcome_properties
 
 Scalar = str | int | float | bool | None
 
@@ -20,6 +22,11 @@ class EventType(StrEnum):
     EMAIL_BOUNCED = "email_bounced"
     EMAIL_COMPLAINED = "email_complained"
     EMAIL_UNSUBSCRIBED = "email_unsubscribed"
+    # Outcome events: what sales learned about the lead (CRM import, API). Scored like any other event.
+    SALES_ACCEPTED = "sales_accepted"
+    SALES_REJECTED = "sales_rejected"
+    DEAL_WON = "deal_won"
+    DEAL_LOST = "deal_lost"
 
 
 def normalise_email(email: str) -> str:
@@ -48,6 +55,12 @@ class LeadEvent(BaseModel):
     email: NormalisedEmail
     attributes: dict[str, Scalar] = Field(default_factory=dict)
     properties: dict[str, Scalar] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _outcome_properties(self) -> LeadEvent:
+        if self.type.value in OUTCOME_TYPES:
+            check_outcome_properties(self.type.value, self.properties)
+        return self
 
     @property
     def email_domain(self) -> str:
