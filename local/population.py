@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from leadscore.models.events import LeadEvent, Scalar
+from leadscore.models.events import EventType, LeadEvent, Scalar
 
 SITE = "https://www.leadscore-demo.example"
 DEFAULT_START = datetime(2026, 5, 4, tzinfo=UTC)  # a Monday
@@ -143,7 +143,7 @@ def sigmoid(x: float) -> float:
 
 def true_probability(fit_latent: float, intent: float) -> float:
     """P(accepted): fit alone rarely converts, intent from a poor fit rarely does either; both together do."""
-    return sigmoid(-4.6 + 1.1 * fit_latent + 2.4 * intent)
+    return sigmoid(-4.2 + 1.1 * fit_latent + 2.4 * intent)
 
 
 def _pick(rng: random.Random, table: tuple[tuple[Any, float, float], ...]) -> tuple[Any, float]:
@@ -166,6 +166,7 @@ class _LeadSim:
         self.start = start
         self.days = days
         self.events: list[LeadEvent] = []
+        self.template: LeadEvent | None = None
         self.counter = 0
         rng = self.rng
         self.persona = rng.choices(PERSONAS, weights=[p.share for p in PERSONAS])[0]
@@ -210,18 +211,19 @@ class _LeadSim:
         properties = {key: value for key, value in props.items() if value is not None}
         if kind == "form_submitted":
             attributes = self._form_attributes()
-        event = LeadEvent.model_validate(
-            {
-                "event_id": f"{source}-{self.index}-{self.counter}",
-                "source": source,
-                "type": kind,
-                "occurred_at": at,
-                "received_at": at + timedelta(seconds=2),
-                "email": self.email,
-                "attributes": attributes,
-                "properties": properties,
-            }
-        )
+        fields: dict[str, Any] = {
+            "event_id": f"{source}-{self.index}-{self.counter}",
+            "source": source,
+            "type": EventType(kind),
+            "occurred_at": at,
+            "received_at": at + timedelta(seconds=2),
+            "attributes": attributes,
+            "properties": properties,
+        }
+        if self.template is None:  # the lead's first event is fully validated (its email once, not per event)
+            event = self.template = LeadEvent.model_validate({**fields, "email": self.email})
+        else:  # the rest differ only in fields built right here, from our own enums and aware datetimes
+            event = self.template.model_copy(update=fields)
         self.events.append(event)
         return event
 

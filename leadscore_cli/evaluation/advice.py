@@ -81,9 +81,15 @@ def advise_mql_threshold(
 
 
 def advise_sql_threshold(
-    leads: Sequence[LeadRow], model: ScoringModel, *, target_acceptance: float, weeks: int, auc: float | None
+    leads: Sequence[LeadRow],
+    model: ScoringModel,
+    *,
+    target_acceptance: float,
+    weeks: int,
+    auc: float | None,
+    min_leads: int = MIN_LEADS,
 ) -> Advice:
-    """The lowest SQL threshold above MQL whose leads sales accepted at the target rate (at least MIN_LEADS).
+    """The lowest SQL threshold above MQL whose leads sales accepted at the target rate (at least min_leads).
 
     When none reaches the target, the threshold with the best acceptance, and the reason says so.
     """
@@ -93,7 +99,7 @@ def advise_sql_threshold(
         if threshold <= mql:
             continue
         group = reaching(leads, threshold)
-        if len(group) >= MIN_LEADS:
+        if len(group) >= min_leads:
             rated.append((threshold, sum(1 for row in group if row.accepted) / len(group)))
     meeting = [threshold for threshold, rate in rated if rate >= target_acceptance]
     if meeting:

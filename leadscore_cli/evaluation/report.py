@@ -192,7 +192,7 @@ def _weekly_section(e: Evaluation) -> list[str]:
                    title="Leads entering MQL and SQL per week", y_label="leads"),
         _explain(
             f"On average {e.mql_per_week:.1f} leads a week became MQL and {e.sql_per_week:.1f} became SQL "
-            "(a lead recycled by decay and back counts again).",
+            "(each lead counted once per stage, in the week it first got there).",
             "If sales cannot follow up this many SQLs, raise the SQL threshold; if they are starved, lower it. "
             "The advice below gives the threshold for a target and what it would have changed.",
         ),

@@ -9,7 +9,7 @@ SQL 75; bands fit A >= 35, B >= 15, C; engagement 1 >= 40, 2 >= 15, 3).
     L2    1 webinar 25 LEAD; 2 pricing 45 MQL;           total 45 MQL, fit 15 eng 30  rejected day 4 (no_intent)
           10 pricing 55 (after the outcome)
     L3    2 form, no rule: 10 LEAD; 3 automated open     total 10 LEAD, fit 10 eng 0  none
-          (0 points); 12 delivery (no_op); and one
+          (0 points); 12 delivery (no_op, no score); one
           record of another model
     L4    8 case study 40 MQL                            total 40 MQL, fit 35 eng 5   accepted day 9, lost day 30
     L5    8 webinar on /pricing 40 MQL (+ its            total 40 MQL, fit 5 eng 35   none
@@ -121,7 +121,9 @@ def sample_records() -> list[dict[str, Any]]:
           outcome={"reason": None, "amount": None, "currency": None}),
         # Another model's record of L3: never mixed into model `default`'s numbers.
         {**r("L3", "l3-1", 2, "form_submitted", fit=90, engagement=0, stage="SQL", before="LEAD"), "model_id": "other"},
-        r("L3", "l3-3", 12, "email_delivered", fit=10, engagement=0, stage="LEAD", before="LEAD", result="no_op"),
+        # A no_op record of a lead the scorer did not read: no score in it (C2 allows nulls there).
+        {**r("L3", "l3-3", 12, "email_delivered", fit=0, engagement=0, stage="LEAD", before="LEAD", result="no_op"),
+         "fit": None, "engagement": None, "total": None, "stage": None, "stage_before": None},
     ]  # fmt: skip
 
 

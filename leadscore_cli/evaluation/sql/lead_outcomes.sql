@@ -29,7 +29,11 @@ before_outcome AS (
 ranked AS (
     SELECT
         b.*,
-        row_number() OVER (PARTITION BY b.lead_id ORDER BY b.occurred_at DESC, b.event_id DESC) AS newest
+        -- the newest record that carries a score (the scorer leaves a no_op record of an unread lead empty)
+        row_number() OVER (
+            PARTITION BY b.lead_id
+            ORDER BY CASE WHEN b.total IS NULL THEN 1 ELSE 0 END, b.occurred_at DESC, b.event_id DESC
+        ) AS newest
     FROM before_outcome AS b
 ),
 per_lead AS (
