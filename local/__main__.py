@@ -6,7 +6,9 @@ import argparse
 import threading
 import time
 
-from local.stack import EmulatedStack
+from local.stack import ROOT, EmulatedStack
+
+LOCAL_STATE = ROOT / ".local-state"  # git-ignored; the ledger lands in .local-state/ledger/dt=YYYY-MM-DD/
 
 
 def demo() -> None:
@@ -14,7 +16,7 @@ def demo() -> None:
 
     started = time.perf_counter()
     print("Starting emulated AWS and creating the resources template.yaml declares…")
-    stack = EmulatedStack(log_level="ERROR")
+    stack = EmulatedStack(log_level="ERROR", ledger_dir=LOCAL_STATE)
     try:
         gateway = stack.serve(port=3000)
         print(f"  ready in {time.perf_counter() - started:.1f}s; webhooks served on {gateway.url}")
@@ -24,7 +26,7 @@ def demo() -> None:
 
 
 def serve(port: int) -> None:
-    stack = EmulatedStack()
+    stack = EmulatedStack(ledger_dir=LOCAL_STATE)
     gateway = stack.serve(port=port)
     stop = threading.Event()
     for poller in stack.pollers:

@@ -102,6 +102,36 @@ def create_resources(template: Template) -> None:
     _create_secrets(template)
     _create_queue_subscriptions(template)
     _create_event_rules(template)
+    _create_buckets(template)
+    _create_delivery_streams(template)
+
+
+def _create_buckets(template: Template) -> None:
+    client = boto3.client("s3")
+    for name in template.of_type("AWS::S3::Bucket"):
+        bucket = f"leadscore-local-{name.lower()}"
+        client.create_bucket(Bucket=bucket)
+        template.physical[name] = Physical(bucket, {"Arn": f"arn:aws:s3:::{bucket}"})
+
+
+def _create_delivery_streams(template: Template) -> None:
+    """Firehose DirectPut streams to S3. moto writes each PutRecordBatch to one object at once, without
+    evaluating the prefix's !{timestamp} expression or compressing (see shared aws-emulation-notes)."""
+    client = boto3.client("firehose")
+    for name, body in template.of_type("AWS::KinesisFirehose::DeliveryStream").items():
+        destination = body["Properties"]["ExtendedS3DestinationConfiguration"]
+        stream = f"leadscore-local-{name}"
+        arn = client.create_delivery_stream(
+            DeliveryStreamName=stream,
+            DeliveryStreamType="DirectPut",
+            ExtendedS3DestinationConfiguration={
+                "BucketARN": str(template.resolve(destination["BucketARN"])),
+                "RoleARN": f"arn:aws:iam::123456789012:role/{stream}",
+                "Prefix": destination.get("Prefix", ""),
+                "CompressionFormat": "UNCOMPRESSED",
+            },
+        )["DeliveryStreamARN"]
+        template.physical[name] = Physical(stream, {"Arn": arn})
 
 
 def _create_tables(template: Template) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 import urllib.error
 import urllib.request
@@ -20,6 +21,7 @@ from local.lambdas import invoke
 from local.poller import QueuePoller
 
 ROOT = Path(__file__).resolve().parents[1]
+STACK_FILE = "stack.json"  # in the ledger dir: how the leadscore CLI finds a running local stack
 _deserializer = TypeDeserializer()
 
 # Locally: no X-Ray daemon, no metrics shipping (EMF to stdout would drown the demo), quieter logs.
@@ -32,9 +34,18 @@ LOCAL_ENVIRONMENT = {
 class EmulatedStack:
     """The deployed application, emulated: the same resources, environment, handlers and wiring."""
 
-    def __init__(self, template_path: Path = ROOT / "template.yaml", *, log_level: str | None = None) -> None:
+    def __init__(
+        self,
+        template_path: Path = ROOT / "template.yaml",
+        *,
+        log_level: str | None = None,
+        ledger_dir: Path | None = None,
+    ) -> None:
+        """`ledger_dir`: the scorer writes the ledger as files under `<ledger_dir>/ledger/` (LEDGER_DIR), where
+        `leadscore evaluate` reads it; None: through the template's Firehose stream into moto's S3."""
         self.template_path = template_path
         self.log_level = log_level
+        self.ledger_dir = ledger_dir
         self.emulator = Emulator().start()
         self.gateway: Gateway | None = None
         self.build()
@@ -44,6 +55,9 @@ class EmulatedStack:
         """(Re)create every resource and the functions' environment from the template."""
         self.template = Template(self.template_path)
         create_resources(self.template)
+        if self.ledger_dir is not None:  # the ledger of the scores this fresh emulator holds, and only those
+            shutil.rmtree(self.ledger_dir / "ledger", ignore_errors=True)
+            self._write_stack_file()
         self.functions: dict[str, Function] = self.template.functions()
         self.environment = self._environment()
         os.environ.update(self.environment)
@@ -59,8 +73,20 @@ class EmulatedStack:
         self._alerts_queue = self._tap_topic("SalesAlertsTopic")
         self.reset_handler_caches()
 
+    def _write_stack_file(self) -> None:
+        """Where this running stack is, for `leadscore … --local` in another terminal (no secrets in it)."""
+        assert self.ledger_dir is not None
+        self.ledger_dir.mkdir(parents=True, exist_ok=True)
+        document = {
+            "endpoint": self.emulator.endpoint,
+            "region": os.environ.get("AWS_REGION", "us-east-1"),
+            "resources": {name: physical.ref for name, physical in self.template.physical.items()},
+            "ledger_dir": str(self.ledger_dir),
+        }
+        (self.ledger_dir / STACK_FILE).write_text(json.dumps(document, indent=2), encoding="utf-8")
+
     def reset(self) -> None:
-        """A clean slate: every table, queue, topic and secret recreated empty (fresh secrets too)."""
+        """A clean slate: every table, queue, topic and secret recreated empty (fresh secrets too), no ledger."""
         self.emulator.reset()
         self.build()
 
@@ -84,6 +110,8 @@ class EmulatedStack:
                     resolved = str(layers[0] / resolved.removeprefix("/opt").lstrip("/"))
                 environment[name] = resolved
         environment |= LOCAL_ENVIRONMENT
+        if self.ledger_dir is not None:
+            environment["LEDGER_DIR"] = str(self.ledger_dir)
         if self.log_level:
             environment["POWERTOOLS_LOG_LEVEL"] = self.log_level
         return environment
@@ -157,6 +185,26 @@ class EmulatedStack:
 
     def score_items(self) -> list[dict[str, Any]]:
         return [item for item in self.items() if str(item["sk"]).startswith("SCORE#")]
+
+    def ledger_lines(self) -> list[bytes]:
+        """Every ledger line the scorer wrote, duplicates included, in the order written (files or S3)."""
+        if self.ledger_dir is not None:
+            return [
+                line
+                for path in sorted((self.ledger_dir / "ledger").glob("dt=*/*.jsonl"), key=lambda p: p.stat().st_mtime)
+                for line in path.read_bytes().splitlines(keepends=True)
+            ]
+        s3 = boto3.client("s3")
+        bucket = self.physical("LedgerBucket")
+        objects = [
+            item
+            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix="ledger/")
+            for item in page.get("Contents", [])
+        ]
+        lines: list[bytes] = []
+        for item in sorted(objects, key=lambda item: (item["LastModified"], item["Key"])):
+            lines += s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read().splitlines(keepends=True)
+        return lines
 
     def profiles(self) -> dict[str, dict[str, Any]]:
         return {item["pk"]: item for item in self.items() if item["sk"] == "PROFILE"}

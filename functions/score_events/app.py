@@ -18,10 +18,13 @@ from pydantic import ValidationError
 from leadscore import clock
 from leadscore.adapters.clients import client
 from leadscore.adapters.dynamodb import DynamoLeadStore
+from leadscore.adapters.firehose import FirehoseLedgerSink
+from leadscore.adapters.ledger_files import FileLedgerSink
 from leadscore.adapters.secrets import pepper
 from leadscore.adapters.sns import SnsAlertPublisher
 from leadscore.core.rules import CompiledModel, compile_model
 from leadscore.errors import LeadscoreError
+from leadscore.ledger.recorder import LedgerRecorder
 from leadscore.models.events import LeadEvent
 from leadscore.models.model_files import load_models
 from leadscore.models.settings import ScorerSettings
@@ -39,11 +42,20 @@ def load_compiled_models(models_dir: Path) -> tuple[CompiledModel, ...]:
     return tuple(compile_model(model) for model in load_models(models_dir).values())
 
 
+def build_ledger(settings: ScorerSettings) -> LedgerRecorder | None:
+    if settings.ledger_dir is not None:
+        return LedgerRecorder(FileLedgerSink(settings.ledger_dir))
+    if settings.ledger_stream_name:
+        return LedgerRecorder(FirehoseLedgerSink(client("firehose"), settings.ledger_stream_name))
+    return None
+
+
 @lru_cache(maxsize=2)
 def build_service(settings: ScorerSettings) -> ScoringService:
     models = load_compiled_models(settings.models_dir)
     store = DynamoLeadStore(client("dynamodb"), settings.table_name, models)
     return ScoringService(
+        ledger=build_ledger(settings),
         scores=store,
         profiles=store,
         publisher=SnsAlertPublisher(client("sns"), settings.topic_arn),
@@ -76,6 +88,8 @@ def parse_events(body: str) -> list[LeadEvent]:
 @tracer.capture_method(capture_response=False)
 def score_record(record: SQSRecord) -> None:
     service = build_service(ScorerSettings.from_env(os.environ))
+    if service.ledger is not None:
+        service.ledger.begin(record.message_id)
     for event in parse_events(record.body):
         logger.append_keys(event_id=event.event_id, source=event.source, event_type=event.type.value)
         for outcome in service.process(event):
@@ -92,4 +106,24 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItem
     # A processor per invocation: it holds the batch's results, and the local runner and tests may invoke
     # this handler from several threads at once.
     processor = BatchProcessor(event_type=EventType.SQS)
-    return process_partial_response(event=event, record_handler=score_record, processor=processor, context=context)
+    ledger = build_service(ScorerSettings.from_env(os.environ)).ledger
+    if ledger is None:
+        return process_partial_response(event=event, record_handler=score_record, processor=processor, context=context)
+    ledger.discard()
+    try:
+        response = process_partial_response(
+            event=event, record_handler=score_record, processor=processor, context=context
+        )
+    finally:  # also when every record failed: what was scored is recorded
+        undelivered = ledger.flush()
+    return with_failed_items(response, undelivered)
+
+
+def with_failed_items(response: PartialItemFailureResponse, message_ids: set[str]) -> PartialItemFailureResponse:
+    """Items whose ledger lines Firehose did not take are failed too: SQS redelivers them (at-least-once)."""
+    if message_ids:
+        logger.warning("ledger lines not delivered", extra={"failed_items": len(message_ids)})
+        metrics.add_metric(name="LedgerUndeliveredItems", unit=MetricUnit.Count, value=len(message_ids))
+    failed = [item["itemIdentifier"] for item in response["batchItemFailures"]]
+    failed += sorted(message_ids - set(failed))
+    return {"batchItemFailures": [{"itemIdentifier": item} for item in failed]}

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 _deserializer = TypeDeserializer()
 PROFILE_SK = "PROFILE"
+OUTCOME = "outcome"  # the lead's latest outcome, a small map on its profile item
 DECAY_INDEX = "by-decay"
 BATCH_GET_LIMIT = 100  # DynamoDB's per-request maximum
 BATCH_GET_ATTEMPTS = 5
@@ -67,23 +68,25 @@ class DynamoLeadStore:
         except BotoCoreError as exc:
             raise StoreUnavailable(f"DynamoDB unreachable: {type(exc).__name__}") from exc
 
-    def _conditional_update(self, key: dict[str, Any], model_id: str, request: dict[str, Any]) -> WriteResult:
+    def _conditional_update(
+        self, key: dict[str, Any], model_id: str, request: dict[str, Any], *, return_new: bool = False
+    ) -> WriteResult:
+        if return_new:
+            request = {**request, "ReturnValues": "ALL_NEW"}
         try:
-            self._call(
-                self._client.update_item,
-                Key=key,
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-                **request,
+            response: Any = self._call(
+                self._client.update_item, Key=key, ReturnValuesOnConditionCheckFailure="ALL_OLD", **request
             )
         except ClientError as exc:
             # ReturnValuesOnConditionCheckFailure=ALL_OLD: the item as it was, without another read.
             return WriteResult(applied=False, current=self._decode(exc.response.get("Item"), model_id))
-        return WriteResult(applied=True)
+        return WriteResult(applied=True, after=self._decode(response.get("Attributes"), model_id))
 
     # --- ScoreStore -------------------------------------------------------------------------------
     def apply_fast(self, lead_id: str, model_id: str, plan: FastPathPlan) -> WriteResult:
         request = fast_update(plan, self._rule_keys(model_id), model_id, lead_id)
-        return self._conditional_update(score_key(lead_id, model_id), model_id, request)
+        # ALL_NEW: the ledger records the lead's totals after the event; returned values cost no capacity.
+        return self._conditional_update(score_key(lead_id, model_id), model_id, request, return_new=True)
 
     def load(self, lead_id: str, model_id: str) -> ScoreState | None:
         response = self._call(self._client.get_item, Key=score_key(lead_id, model_id), ConsistentRead=True)
@@ -223,6 +226,21 @@ class DynamoLeadStore:
             # An older event than the profile we hold: it may only fill gaps.
             self._call(self._client.update_item, Key=key, **older.request())
 
+    def record_outcome(
+        self, lead_id: str, email: str, outcome_type: str, occurred_at: int, properties: Mapping[str, Scalar]
+    ) -> None:
+        key = {"pk": {"S": lead_key(lead_id)}, "sk": {"S": PROFILE_SK}}
+        x = Expression()
+        mail, outcome = x.named("email"), x.named(OUTCOME)
+        x.sets.append(f"{mail} = if_not_exists({mail}, {x.value(email)})")
+        x.sets.append(f"{outcome} = {x.value(outcome_document(outcome_type, occurred_at, properties))}")
+        at = x.value(occurred_at)
+        x.conditions.append(f"attribute_not_exists({outcome}) OR {outcome}.{x.named('at')} <= {at}")
+        try:
+            self._call(self._client.update_item, Key=key, **x.request())
+        except ClientError:
+            return  # a newer outcome is already recorded
+
     def get(self, lead_id: str) -> Profile | None:
         key = {"pk": {"S": lead_key(lead_id)}, "sk": {"S": PROFILE_SK}}
         item = self._call(self._client.get_item, Key=key).get("Item")
@@ -232,7 +250,21 @@ class DynamoLeadStore:
         email = str(data.pop("email", ""))
         for internal in ("pk", "sk", "p_at"):
             data.pop(internal, None)
-        return Profile(email=email, attributes={name: _scalar(value) for name, value in data.items()})
+        outcome = data.pop(OUTCOME, None)
+        return Profile(
+            email=email,
+            attributes={name: _scalar(value) for name, value in data.items()},
+            outcome=None if outcome is None else {name: _scalar(value) for name, value in outcome.items()},
+        )
+
+
+def outcome_document(outcome_type: str, occurred_at: int, properties: Mapping[str, Scalar]) -> dict[str, Any]:
+    """The compact outcome map kept on the profile (only the fields the outcome carries)."""
+    document: dict[str, Any] = {"type": outcome_type, "at": occurred_at}
+    for name in ("reason", "amount", "currency"):
+        if properties.get(name) is not None:
+            document[name] = _storable(properties[name])
+    return document
 
 
 def _storable(value: Scalar) -> Scalar | Decimal:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -13,6 +13,7 @@ from leadscore.core.alerts import AlertMessage
 from leadscore.core.fast_path import FastPathPlan
 from leadscore.core.state import ScoreState
 from leadscore.errors import PublishFailed
+from leadscore.ledger.records import LedgerRecord
 from leadscore.models.events import LeadEvent, Scalar
 
 
@@ -38,8 +39,9 @@ class InMemoryLeadStore:
             current = self.scores.get((lead_id, model_id))
             if current is None or not plan.applies_to(current):
                 return WriteResult(applied=False, current=_clone(current) if current else None)
-            self.scores[(lead_id, model_id)] = plan.apply(current)
-            return WriteResult(applied=True)
+            after = plan.apply(current)
+            self.scores[(lead_id, model_id)] = after
+            return WriteResult(applied=True, after=_clone(after))
 
     def load(self, lead_id: str, model_id: str) -> ScoreState | None:
         with self._lock:
@@ -126,7 +128,22 @@ class InMemoryLeadStore:
                 merged, stamp = {**profile.attributes, **present}, occurred_at
             else:
                 merged, stamp = {**present, **profile.attributes}, at
-            self.profiles[lead_id] = (stamp, Profile(email=profile.email, attributes=merged))
+            self.profiles[lead_id] = (stamp, Profile(email=profile.email, attributes=merged, outcome=profile.outcome))
+
+    def record_outcome(
+        self, lead_id: str, email: str, outcome_type: str, occurred_at: int, properties: Mapping[str, Scalar]
+    ) -> None:
+        with self._lock:
+            self.writes += 1
+            at, profile = self.profiles.get(lead_id, (0, Profile(email=email)))
+            known = profile.outcome
+            if known is not None and int(known["at"] or 0) > occurred_at:
+                return
+            outcome: dict[str, Scalar] = {"type": outcome_type, "at": occurred_at}
+            outcome |= {
+                name: properties[name] for name in ("reason", "amount", "currency") if properties.get(name) is not None
+            }
+            self.profiles[lead_id] = (at, replace(profile, outcome=outcome))
 
     def get(self, lead_id: str) -> Profile | None:
         with self._lock:
@@ -172,3 +189,27 @@ class InMemoryQueue:
             self.fail_next -= 1
             raise QueueUnavailable("simulated SQS outage")
         self.sent.extend(events)
+
+
+@dataclass
+class InMemoryLedgerSink:
+    """LedgerSink fake: keeps the records; `fail_next` refuses whole puts, `refuse` refuses chosen lines."""
+
+    records: list[LedgerRecord] = field(default_factory=list)
+    puts: int = 0
+    fail_next: int = 0
+    refuse: Callable[[LedgerRecord], bool] | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def put(self, records: Sequence[LedgerRecord]) -> None:
+        from leadscore.errors import LedgerUnavailable  # noqa: PLC0415
+
+        with self._lock:
+            self.puts += 1
+            if self.fail_next > 0:
+                self.fail_next -= 1
+                raise LedgerUnavailable("simulated Firehose outage", frozenset(range(len(records))))
+            refused = {i for i, record in enumerate(records) if self.refuse is not None and self.refuse(record)}
+            self.records.extend(record for i, record in enumerate(records) if i not in refused)
+            if refused:
+                raise LedgerUnavailable("simulated throttling", frozenset(refused))

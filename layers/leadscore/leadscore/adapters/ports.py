@@ -15,16 +15,23 @@ from leadscore.models.events import LeadEvent, Scalar
 
 @dataclass(frozen=True, slots=True)
 class WriteResult:
-    """`applied`, or the state found instead (None when the lead has no score item yet)."""
+    """`applied`, or the state found instead (None when the lead has no score item yet).
+
+    `after`: the state the applied write left, when the store returns it for free (the fast path's
+    UpdateItem asks for ReturnValues=ALL_NEW: no capacity unit, ~1 KB more in the response).
+    """
 
     applied: bool
     current: ScoreState | None = None
+    after: ScoreState | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Profile:
     email: str
     attributes: Mapping[str, Scalar] = field(default_factory=dict)
+    # The lead's latest outcome: {"type", "at" (epoch s), "reason", "amount", "currency"} (None: none yet).
+    outcome: Mapping[str, Scalar] | None = None
 
 
 class ScoreStore(Protocol):
@@ -52,6 +59,12 @@ class ProfileStore(Protocol):
         """Record what the lead told us: newer events overwrite, older ones only fill gaps."""
 
     def get(self, lead_id: str) -> Profile | None: ...
+
+    def record_outcome(
+        self, lead_id: str, email: str, outcome_type: str, occurred_at: int, properties: Mapping[str, Scalar]
+    ) -> None:
+        """Keep the lead's newest outcome (sales accepted/rejected, deal won/lost) on its profile; an older
+        one arriving later changes nothing, the same one again neither (idempotent)."""
 
 
 class AlertPublisher(Protocol):

@@ -42,6 +42,9 @@ class ScorerSettings(_Settings):
     pepper_secret_id: str = Field(alias="LEAD_ID_PEPPER_SECRET_ID")
     models_dir: Path = Field(alias="SCORING_MODELS_DIR")
     alert_lease_seconds: Annotated[int, Field(ge=1, le=900)] = Field(60, alias="ALERT_LEASE_SECONDS")
+    # The ledger: a Firehose delivery stream on AWS; a directory locally (LEDGER_DIR wins when both are set).
+    ledger_stream_name: str | None = Field(None, alias="LEDGER_STREAM_NAME")
+    ledger_dir: Path | None = Field(None, alias="LEDGER_DIR")
 
 
 class DecaySettings(_Settings):

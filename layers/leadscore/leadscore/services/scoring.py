@@ -16,15 +16,18 @@ from leadscore.core.rules import CompiledModel
 from leadscore.core.scoring import (
     EventFacts,
     Outcome,
+    RuleHit,
     ScoreResult,
     engagement_hits,
     facts_from_event,
     new_state,
     score_event,
 )
-from leadscore.core.state import ScoreState
+from leadscore.core.state import ScoreState, Stage
 from leadscore.errors import ContentionError, PublishFailed
+from leadscore.ledger.recorder import LedgerRecorder, fast_path_hits
 from leadscore.models.events import LeadEvent
+from leadscore.models.outcomes import OUTCOME_TYPES
 
 MAX_ATTEMPTS = 10  # exact-path retries under contention on one lead; then SQS redelivers the event
 
@@ -45,9 +48,15 @@ class Path(StrEnum):
 class ModelOutcome:
     model_id: str
     path: Path
-    state: ScoreState | None
+    state: ScoreState | None  # after the event (None: a no-op the scorer did not read)
     stage_changed: bool = False
     alert_published: str | None = None  # alert id published during this call
+    hits: tuple[RuleHit, ...] = ()  # what the event's engagement rules gave (for the ledger)
+    stage_before: Stage | None = None
+
+
+def _stage(state: ScoreState | None) -> Stage | None:
+    return None if state is None else state.stage
 
 
 @dataclass
@@ -62,6 +71,7 @@ class ScoringService:
     clock: Callable[[], int]
     alert_lease_seconds: int = 60
     pause: Callable[[int], None] = field(default=jittered_pause, repr=False)
+    ledger: LedgerRecorder | None = None  # buffers the ledger lines; the handler flushes once per batch
 
     def process(self, event: LeadEvent) -> list[ModelOutcome]:
         """Score `event` under every model.
@@ -72,12 +82,18 @@ class ScoringService:
         """
         facts = facts_from_event(event)
         lead_id = lead_id_for(event.email, self.pepper)
+        if facts.type in OUTCOME_TYPES:
+            self.profiles.record_outcome(lead_id, event.email, facts.type, facts.occurred_at, event.properties)
         profile_written = False
         outcomes: list[ModelOutcome] = []
-        for model in self.models:
-            outcome, wrote_profile = self._score_under(model, facts, event, lead_id, profile_written)
-            profile_written = profile_written or wrote_profile
-            outcomes.append(outcome)
+        try:
+            for model in self.models:
+                outcome, wrote_profile = self._score_under(model, facts, event, lead_id, profile_written)
+                profile_written = profile_written or wrote_profile
+                outcomes.append(outcome)
+        finally:  # what was written is recorded, even when a later model fails the record (SQS redelivers)
+            if self.ledger is not None:
+                self.ledger.append(event, lead_id, self.models, outcomes, recorded_at=self.clock())
         return outcomes
 
     def _score_under(
@@ -88,10 +104,14 @@ class ScoringService:
         if plan is not None:
             write = self.scores.apply_fast(lead_id, model.id, plan)
             if write.applied:
-                return ModelOutcome(model.id, Path.FAST, None), False
+                after = write.after  # no threshold crossed (the plan's guards): the stage did not move
+                hits = fast_path_hits(facts, model)
+                return ModelOutcome(model.id, Path.FAST, after, hits=hits, stage_before=_stage(after)), False
             state = write.current
         elif not facts.attributes and not engagement_hits(facts, model):
-            return ModelOutcome(model.id, Path.NO_OP, None), False
+            # Outcome events are rare and their ledger line should say where the lead stood: one read.
+            known = self.scores.load(lead_id, model.id) if facts.type in OUTCOME_TYPES else None
+            return ModelOutcome(model.id, Path.NO_OP, known, stage_before=_stage(known)), False
         else:
             state = self.scores.load(lead_id, model.id)  # rare: a rule worth more than its own cap
 
@@ -110,7 +130,10 @@ class ScoringService:
             holds_lease = result.new_alert is not None
             published = self._deliver_alert(model, final, now, holds_lease=holds_lease)
         path = {Outcome.APPLIED: Path.EXACT, Outcome.DUPLICATE: Path.DUPLICATE}.get(result.outcome, Path.NO_OP)
-        return ModelOutcome(model.id, path, final, result.stage_changed, published), wrote_profile
+        outcome = ModelOutcome(
+            model.id, path, final, result.stage_changed, published, hits=result.hits, stage_before=result.stage_before
+        )
+        return outcome, wrote_profile
 
     def _apply_exactly(
         self,
