@@ -61,10 +61,12 @@ def evaluate_command(  # noqa: PLR0917 - typer maps each parameter to an option
     ] = None,
     half_life_rules: Annotated[int, typer.Option(help="Search half-lives for this many rules (0: none).")] = 3,
     athena_database: Annotated[
-        str, typer.Option(help="Glue database of the ledger table (s3:// ledgers).")
-    ] = "leadscore",
+        str, typer.Option(help="Glue database of the ledger table (stack output LedgerDatabaseName).")
+    ] = "leadscore_ledger",
     athena_table: Annotated[str, typer.Option(help="Glue table of the ledger.")] = "ledger",
-    athena_workgroup: Annotated[str, typer.Option(help="Athena workgroup.")] = "primary",
+    athena_workgroup: Annotated[
+        str, typer.Option(help="Athena workgroup (stack output LedgerWorkGroupName).")
+    ] = "leadscore-ledger",
     athena_output: Annotated[
         str | None, typer.Option(help="s3:// location for Athena results (if the workgroup has none).")
     ] = None,

@@ -45,7 +45,7 @@ def build_population_ledger(leads: int, seed: int, root: Path) -> tuple[Populati
     return population, root
 
 
-def evaluate_population(leads: int = 300, seed: int = 7, state: Path = STATE, half_life_rules: int = 1) -> str:
+def evaluate_population(leads: int = 250, seed: int = 7, state: Path = STATE, half_life_rules: int = 1) -> str:
     """Build the population's ledger, evaluate the default model on it, write the report; the summary."""
     started = time.perf_counter()
     population, root = build_population_ledger(leads, seed, state / "population")
@@ -58,7 +58,7 @@ def evaluate_population(leads: int = 300, seed: int = 7, state: Path = STATE, ha
         target_mql_per_week=3,
         target_acceptance=0.5,
         half_life_rules=half_life_rules,
-        half_life_grid=(7, 30, 120),
+        half_life_grid=(7, 60),  # one rule, two other half-lives: the demo stays short
     )
     result = run(request, step=lambda message: print(f"  … {message}"))
     report = state / "evaluation" / "report.html"

@@ -78,6 +78,7 @@ class DuckDBEngine:
         import duckdb  # noqa: PLC0415 - optional dependency (the cli extra), never in the Lambda layer
 
         self._connection = duckdb.connect()
+        self._connection.execute("SET enable_progress_bar = false")  # the CLI draws its own progress
         if threads:
             self._connection.execute("SET threads = $threads", {"threads": threads})
         files = ledger_glob(root)

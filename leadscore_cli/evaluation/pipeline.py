@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import tempfile
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -36,6 +36,7 @@ from leadscore_cli.evaluation.advice import (
 from leadscore_cli.evaluation.engines import AthenaEngine, DuckDBEngine, Engine, Scope
 from leadscore_cli.evaluation.report import render_html, summary
 from leadscore_cli.evaluation.results import Evaluation, evaluate
+from leadscore_cli.ledger_source import read_ledger
 
 Step = Callable[[str], None]
 S3_SCHEME = "s3://"
@@ -43,9 +44,9 @@ S3_SCHEME = "s3://"
 
 @dataclass(frozen=True)
 class AthenaOptions:
-    database: str = "leadscore"
+    database: str = "leadscore_ledger"  # template.yaml: <stack name>_ledger (output LedgerDatabaseName)
     table: str = "ledger"
-    workgroup: str = "primary"
+    workgroup: str = "leadscore-ledger"  # template.yaml: <stack name>-ledger (output LedgerWorkGroupName)
     output_location: str | None = None
 
 
@@ -70,7 +71,7 @@ class EvaluationRun:
     half_lives: HalfLifeSearch | None
 
     def summary(self) -> str:
-        return summary(self.evaluation, self.advice)
+        return summary(self.evaluation, self.advice, self.half_lives)
 
     def html(self) -> str:
         return render_html(self.evaluation, self.advice, self.half_lives)
@@ -86,27 +87,6 @@ def is_s3(location: str) -> bool:
 def local_ledger_files(root: Path) -> list[Path]:
     directory = root / "ledger" if (root / "ledger").is_dir() else root
     return sorted(directory.glob("dt=*/*.jsonl*"))
-
-
-def read_ledger_lines(location: str, *, s3_client: Any = None) -> Iterator[bytes]:
-    """Every JSON line of a ledger, from a local directory or from S3 (all objects under the prefix)."""
-    if not is_s3(location):
-        for path in local_ledger_files(Path(location)):
-            with path.open("rb") as stream:
-                yield from (line for line in stream if line.strip())
-        return
-    bucket, _, prefix = location.removeprefix(S3_SCHEME).partition("/")
-    client = s3_client or _s3_client()
-    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-        for item in page.get("Contents", []):
-            body = client.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()
-            yield from (line for line in body.splitlines() if line.strip())
-
-
-def _s3_client() -> Any:
-    import boto3  # noqa: PLC0415 - only for a ledger on S3 (importing it probes the network stack)
-
-    return boto3.client("s3")
 
 
 def _athena_client() -> Any:
@@ -166,7 +146,7 @@ def run(request: EvaluationRequest, *, step: Step | None = None, athena_client: 
     with tempfile.TemporaryDirectory(prefix="leadscore-eval-") as scratch:
         if request.candidate:
             say("reading the ledger's events")
-            events = events_from_ledger(read_ledger_lines(request.ledger))
+            events = events_from_ledger(read_ledger(request.ledger))
             say(f"replaying {len(events):,} events under the candidate")
             engine: Engine = DuckDBEngine(replay_into(events, request.model, Path(scratch) / "candidate"), scope)
         else:
@@ -180,7 +160,7 @@ def run(request: EvaluationRequest, *, step: Step | None = None, athena_client: 
             if rules:
                 if events is None:
                     say("reading the ledger's events")
-                    events = events_from_ledger(read_ledger_lines(request.ledger))
+                    events = events_from_ledger(read_ledger(request.ledger))
                 half_lives = search_half_lives(
                     request.model,
                     rules,

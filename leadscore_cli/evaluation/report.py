@@ -78,7 +78,9 @@ def _advice_line(advice: Advice) -> str:
     )
 
 
-def summary(evaluation: Evaluation, advice: Sequence[Advice] = ()) -> str:
+def summary(
+    evaluation: Evaluation, advice: Sequence[Advice] = (), half_lives: HalfLifeSearch | None = None
+) -> str:
     """The terminal summary: headline numbers, strongest and weakest rules, advice."""
     lines = [f"Evaluation of model {evaluation.model_id} {evaluation.model_version} ({evaluation.engine})"]
     width = max(len(label) for label, _ in headline(evaluation))
@@ -89,6 +91,11 @@ def summary(evaluation: Evaluation, advice: Sequence[Advice] = ()) -> str:
     if worst:
         lines.append("  Least lift: " + ", ".join(f"{rule.rule} {_lift(rule)}" for rule in worst))
     lines += [f"  Advice: {_advice_line(item)}" for item in advice]
+    if half_lives is not None:
+        for rule, tried in half_lives.tried.items():
+            verdict = f"→ {half_lives.chosen[rule]:g} d" if rule in half_lives.chosen else "kept"
+            aucs = ", ".join(f"{days:g} d {num(auc, 3)}" for days, auc in sorted(tried.items()))
+            lines.append(f"  Half-life of {rule} {verdict} (AUC by half-life: {aucs})")
     return "\n".join(lines)
 
 
