@@ -55,8 +55,9 @@ def main(*, quick: bool = False) -> None:
         engine = DuckDBEngine(base, Scope(model.id))
         small = evaluate(engine, model, oracle=read_oracle(base / "truth.csv"))
         engine.close()
+        rate = len(population.events) / built
         print(f"  population: {base_leads:,} simulated leads, {len(population.events):,} events, simulated and "
-              f"replayed under default.yaml in {built:.1f} s ({len(population.events) / built:,.0f} events/s)")  # fmt: skip
+              f"replayed under default.yaml in {built:.1f} s ({rate:,.0f} events/s)")  # fmt: skip
         print(f"  default model AUC {small.auc:.3f} vs oracle AUC {small.oracle_auc:.3f} (accepted: "
               f"{small.accepted} of {len(small.leads):,} leads, {small.base_rate:.1%}); top-decile lift "
               f"{small.top_decile_lift:.1f}x")  # fmt: skip
@@ -90,8 +91,9 @@ def main(*, quick: bool = False) -> None:
         total = loaded + computed + rendered
         cpu = time.process_time() - cpu_started
         queries = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in timings.items())
+        metrics = computed - sum(timings.values())
         print(f"  evaluation on DuckDB: {total:.1f} s in all = read the files {loaded:.1f} s + queries ({queries}) "
-              f"+ metrics {computed - sum(timings.values()):.1f} s + report {rendered:.2f} s ({len(html) / 1e3:.0f} kB)")  # fmt: skip
+              f"+ metrics {metrics:.1f} s + report {rendered:.2f} s ({len(html) / 1e3:.0f} kB)")  # fmt: skip
         print(f"  CPU time {cpu:.1f} s (DuckDB uses both cores; wall time grows when others share them)")
         print(f"  → {records / total:,.0f} records/s; {len(big.leads):,} leads evaluated, AUC {big.auc:.3f} "
               f"(the same as the base population's: the copies are identical)")  # fmt: skip

@@ -78,9 +78,7 @@ def _advice_line(advice: Advice) -> str:
     )
 
 
-def summary(
-    evaluation: Evaluation, advice: Sequence[Advice] = (), half_lives: HalfLifeSearch | None = None
-) -> str:
+def summary(evaluation: Evaluation, advice: Sequence[Advice] = (), half_lives: HalfLifeSearch | None = None) -> str:
     """The terminal summary: headline numbers, strongest and weakest rules, advice."""
     lines = [f"Evaluation of model {evaluation.model_id} {evaluation.model_version} ({evaluation.engine})"]
     width = max(len(label) for label, _ in headline(evaluation))
