@@ -12,7 +12,15 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from leadscore.models.model_files import ModelFileError, load_model_file, load_models
 from leadscore.models.scoring_model import ScoringModel
@@ -99,8 +107,11 @@ def evaluate_command(  # noqa: PLR0917 - typer maps each parameter to an option
         def step(message: str) -> None:
             progress.update(task, description=message, advance=1)
 
+        def plan(total: int) -> None:
+            progress.update(task, total=total)
+
         try:
-            result = run(request, step=step)
+            result = run(request, step=step, plan=plan)
         except EngineError as exc:
             console.print(f"[red]error:[/red] {exc}")
             raise typer.Exit(code=2) from exc
@@ -117,6 +128,7 @@ def _progress(console: Console) -> Progress:
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
+        TimeRemainingColumn(),
         console=console,
         transient=True,
     )

@@ -155,6 +155,11 @@ class HalfLifeSearch:
     advice: Advice | None
 
 
+def half_life_tries(model: ScoringModel, rules: Sequence[str], grid: Sequence[float]) -> int:
+    """How many replays search_half_lives runs at most (for a progress bar): baseline, tries, combined."""
+    return 2 + sum(sum(1 for days in grid if days != current_half_life(model, rule)) for rule in rules)
+
+
 def search_half_lives(
     model: ScoringModel,
     rules: Sequence[str],
@@ -169,6 +174,8 @@ def search_half_lives(
     only if it beats the current AUC by more than 0.001 (noise is not advice). The chosen half-lives are then
     replayed together for the before → after backtest.
     """
+    if step:
+        step("replaying the current model")
     baseline_auc, baseline = score(model)
     tried: dict[str, dict[float, float | None]] = {}
     chosen: dict[str, float] = {}

@@ -31,6 +31,7 @@ from leadscore_cli.evaluation.advice import (
     advise_sql_threshold,
     backtest,
     decayable_rules,
+    half_life_tries,
     search_half_lives,
 )
 from leadscore_cli.evaluation.engines import AthenaEngine, DuckDBEngine, Engine, Scope
@@ -138,9 +139,20 @@ def open_engine(location: str, scope: Scope, athena: AthenaOptions, *, athena_cl
     return DuckDBEngine(Path(location), scope)
 
 
-def run(request: EvaluationRequest, *, step: Step | None = None, athena_client: Any = None) -> EvaluationRun:
-    """Evaluate, then advise (thresholds from the evaluation; half-lives by replaying the ledger's events)."""
+def run(
+    request: EvaluationRequest,
+    *,
+    step: Step | None = None,
+    plan: Callable[[int], None] | None = None,
+    athena_client: Any = None,
+) -> EvaluationRun:
+    """Evaluate, then advise (thresholds from the evaluation; half-lives by replaying the ledger's events).
+
+    `step(message)` is called before each unit of work; `plan(n)` with the number of units, once known.
+    """
     say = step or (lambda _message: None)
+    planned = plan or (lambda _total: None)
+    planned(3 + (2 if request.candidate else 0))  # three queries (+ reading and replaying a candidate)
     scope = Scope(request.model.id, request.since)
     events: list[LedgerEvent] | None = None
     with tempfile.TemporaryDirectory(prefix="leadscore-eval-") as scratch:
@@ -158,6 +170,7 @@ def run(request: EvaluationRequest, *, step: Step | None = None, athena_client: 
             points = {rule.rule: rule.points for rule in evaluation.rules}
             rules = decayable_rules(request.model, points, limit=request.half_life_rules)
             if rules:
+                planned(3 + 2 + half_life_tries(request.model, rules, request.half_life_grid))
                 if events is None:
                     say("reading the ledger's events")
                     events = events_from_ledger(read_ledger(request.ledger))

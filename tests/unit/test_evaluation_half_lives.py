@@ -11,6 +11,7 @@ from leadscore_cli.evaluation.advice import (
     Backtest,
     current_half_life,
     decayable_rules,
+    half_life_tries,
     search_half_lives,
     with_half_life,
 )
@@ -50,7 +51,7 @@ def test_the_search_keeps_a_better_half_life_and_backtests_them_together() -> No
     # Then: pricing_interest → 60 days; demo_request stays (no better AUC); one baseline, 2 + 3 tries, 1 combined
     assert search.chosen == {"pricing_interest": 60}
     assert search.tried["pricing_interest"] == {14: 0.70, 7: 0.70, 60: 0.75}
-    assert len(calls) == 1 + 2 + 3 + 1
+    assert len(calls) == 1 + 2 + 3 + 1 == half_life_tries(MODEL, ["pricing_interest", "demo_request"], (7, 14, 60))
     advice = search.advice
     assert advice is not None
     assert (advice.current, advice.advised) == ("pricing_interest 14 d", "pricing_interest 60 d")
