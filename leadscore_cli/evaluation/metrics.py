@@ -236,6 +236,19 @@ def rule_lift(hits: Iterable[tuple[str, int, int, float]], *, leads: int, conver
     return sorted(lifts, key=lambda item: (item.lift is None, -(item.lift or 0.0), item.rule))
 
 
+def share_in_top(scores: Sequence[float], amounts: Sequence[float], fraction: float) -> float | None:
+    """Share of the total `amounts` (e.g. revenue won) held by the best-scored `fraction` of leads.
+
+    The top slice is the first ceil(fraction * n) leads by score (ties in input order); None without amounts.
+    """
+    total = sum(amounts)
+    if not scores or total <= 0:
+        return None
+    count = -(-len(scores) * int(fraction * 1000) // 1000)  # ceil without float drift for 0.3 * 10 etc.
+    order = sorted(range(len(scores)), key=lambda i: -scores[i])[:count]
+    return sum(amounts[i] for i in order) / total
+
+
 def week_start(moment: datetime) -> datetime:
     """The Monday 00:00 of `moment`'s ISO week (what date_trunc('week', …) gives in both engines)."""
     day = moment.replace(hour=0, minute=0, second=0, microsecond=0)

@@ -27,6 +27,7 @@ from leadscore_cli.evaluation.metrics import (
     precision_recall,
     roc_auc,
     rule_lift,
+    share_in_top,
     week_start,
 )
 
@@ -53,6 +54,8 @@ class Evaluation:
     fit_bands: list[str]
     engagement_bands: list[str]
     oracle_auc: float | None = None
+    revenue_won: float = 0.0
+    revenue_in_top_30: float | None = None  # share of the revenue won by the best-scored 30 % of leads
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -175,4 +178,6 @@ def evaluate(
         fit_bands=[band.name for band in model.bands.fit],
         engagement_bands=[band.name for band in model.bands.engagement],
         oracle_auc=oracle_auc,
+        revenue_won=sum(row.won_amount for row in leads),
+        revenue_in_top_30=share_in_top(scores, [row.won_amount for row in leads], 0.3),
     )

@@ -17,6 +17,7 @@ from leadscore_cli.evaluation.metrics import (
     precision_recall,
     roc_auc,
     rule_lift,
+    share_in_top,
     spread,
     week_start,
 )
@@ -159,3 +160,13 @@ def test_weeks_start_on_monday_and_gaps_are_filled() -> None:
     assert week_start(datetime(2026, 11, 8, 23, 59, tzinfo=UTC)) == datetime(2026, 11, 2, tzinfo=UTC)
     filled = fill_weeks({datetime(2026, 11, 2, tzinfo=UTC): (2, 1), datetime(2026, 11, 16, tzinfo=UTC): (1, 0)})
     assert [(week.day, mql, sql) for week, mql, sql in filled] == [(2, 2, 1), (9, 0, 0), (16, 1, 0)]
+
+
+def test_share_of_revenue_in_the_top_slice() -> None:
+    # Given 10 leads scored 10..1 with revenue 100 on the 1st, 50 on the 4th and 50 on the 8th best
+    scores = [float(10 - i) for i in range(10)]
+    amounts = [100.0, 0, 0, 50.0, 0, 0, 0, 50.0, 0, 0]
+    # Then: the top 30 % (3 leads) hold 100 of 200; the top 40 % hold 150 of 200
+    assert share_in_top(scores, amounts, 0.3) == 0.5
+    assert share_in_top(scores, amounts, 0.4) == 0.75
+    assert share_in_top(scores, [0.0] * 10, 0.3) is None

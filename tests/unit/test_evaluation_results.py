@@ -34,6 +34,8 @@ def test_headline_numbers(evaluation: Evaluation) -> None:
     assert e.base_rate == pytest.approx(0.4)
     assert (e.weeks, e.mql_per_week, e.sql_per_week) == (5, pytest.approx(0.8), pytest.approx(0.2))
     assert (e.to_sql.leads, e.to_sql.median) == (1, 4.0)
+    # Revenue: L1 won 12,000 (L4's deal was lost); the top 30 % is ceil(1.5) = 2 leads: L1 and L2
+    assert (e.revenue_won, e.revenue_in_top_30) == (12000.0, 1.0)
 
 
 def test_conversion_by_band_and_by_stage(evaluation: Evaluation) -> None:
