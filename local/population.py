@@ -125,17 +125,6 @@ class Population:
     start: datetime = DEFAULT_START
     end: datetime = DEFAULT_START
 
-    def truth_csv(self) -> str:
-        """The truth table as CSV (email is replaced by the caller's lead id when written next to a ledger)."""
-        lines = ["email,persona,fit_latent,intent,true_probability,accepted,won,amount"]
-        for row in self.truth:
-            amount = "" if row.amount is None else f"{row.amount:.2f}"
-            lines.append(
-                f"{row.email},{row.persona},{row.fit_latent:.4f},{row.intent:.4f},{row.true_probability:.6f},"
-                f"{int(row.accepted)},{int(row.won)},{amount}"
-            )
-        return "\n".join(lines) + "\n"
-
 
 def sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x))
