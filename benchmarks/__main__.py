@@ -10,7 +10,7 @@ import argparse
 import os
 import platform
 
-from benchmarks import bench_core, bench_decay, bench_dynamodb, bench_evaluate, bench_import
+from benchmarks import bench_core, bench_decay, bench_dynamodb, bench_evaluate, bench_import, bench_ledger
 
 
 def main() -> None:
@@ -27,6 +27,8 @@ def main() -> None:
     bench_dynamodb.main(quick=quick)
     print("\n== decay job: a table of leads, 10 % with something to decay (moto in-process)")
     bench_decay.main(quick=quick)
+    print("\n== ledger: bytes, Firehose records and requests per event; ALL_NEW; rescore writes")
+    bench_ledger.main(quick=quick)
     print("\n== leadscore evaluate: 100,000 leads on DuckDB; default model vs oracle AUC on the simulated population")
     bench_evaluate.main(quick=quick)
     print("\n== cold import of each handler (fresh interpreter, deployed environment)")

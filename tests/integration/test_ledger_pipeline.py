@@ -7,6 +7,7 @@ import json
 from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -168,3 +169,23 @@ def test_an_outcome_with_a_bad_currency_is_unreadable_and_not_scored(stack: Emul
         invoke(stack.functions["ScoreEventsFunction"], sqs_event(stack, [("m1", body), ("m2", body)]))
     assert stack.items() == []
     assert stack.ledger_lines() == []
+
+
+def test_the_local_stack_can_write_the_ledger_as_files(
+    stack: EmulatedStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the scorer configured as `make demo` / `make serve` configure it (LEDGER_DIR)
+    monkeypatch.setenv("LEDGER_DIR", str(tmp_path))
+    stack.reset_handler_caches()
+    try:
+        # When a lead submits a form
+        post_form(stack)
+    finally:
+        monkeypatch.undo()
+        stack.reset_handler_caches()
+
+    # Then its line is in a day partition under <dir>/ledger/, where DuckDB and `leadscore` read it
+    [path] = list((tmp_path / "ledger").glob("dt=*/*.jsonl"))
+    assert path.parent.name == f"dt={clock.now():%Y-%m-%d}"
+    [record] = read_json_lines(path.read_bytes().splitlines())
+    assert (record.type, record.result, record.model_id) == ("form_submitted", "applied", "default")
