@@ -48,7 +48,7 @@ def headline(evaluation: Evaluation) -> list[tuple[str, str]]:
         ("ROC AUC (won)", num(e.auc_won)),
         (
             "Revenue won",
-            f"{e.revenue_won:,.0f}, of which {pct(e.revenue_in_top_30)} from the best-scored 30 % of leads",
+            f"{e.revenue_won:,.0f}, of which {pct(e.revenue_in_top_30)} from the best-scored 30% of leads",
         ),
         ("Top-decile lift", f"{num(e.top_decile_lift, 1)}x the base rate"),
         ("At MQL", f"precision {pct(e.at_mql.precision)}, recall {pct(e.at_mql.recall)} ({e.at_mql.flagged:,} leads)"),
