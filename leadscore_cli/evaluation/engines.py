@@ -79,6 +79,7 @@ class DuckDBEngine:
 
         self._connection = duckdb.connect()
         self._connection.execute("SET enable_progress_bar = false")  # the CLI draws its own progress
+        self._connection.execute("SET TimeZone = 'UTC'")  # weeks and days are UTC ones, whatever the machine's zone
         if threads:
             self._connection.execute("SET threads = $threads", {"threads": threads})
         files = ledger_glob(root)
@@ -208,6 +209,7 @@ class AthenaEngine:
         self._output = output_location
         self._poll = poll_seconds
         self._sleep = sleep
+        self.scanned_bytes = 0  # what Athena bills for (DataScannedInBytes), summed over the queries run
 
     def query(self, name: str) -> list[dict[str, Any]]:
         sql = athena_sql(name, database=self._database, table=self._table)
@@ -225,9 +227,11 @@ class AthenaEngine:
 
     def _wait(self, execution_id: str, name: str) -> None:
         while True:
-            status = self._client.get_query_execution(QueryExecutionId=execution_id)["QueryExecution"]["Status"]
+            execution = self._client.get_query_execution(QueryExecutionId=execution_id)["QueryExecution"]
+            status = execution["Status"]
             state = status["State"]
             if state == "SUCCEEDED":
+                self.scanned_bytes += int(execution.get("Statistics", {}).get("DataScannedInBytes", 0))
                 return
             if state in {"FAILED", "CANCELLED"}:
                 reason = status.get("StateChangeReason", "no reason given")

@@ -164,6 +164,8 @@ def run(
         else:
             engine = open_engine(request.ledger, scope, request.athena, athena_client=athena_client)
         evaluation = evaluate(engine, request.model, oracle=request.oracle, progress=say)
+        if isinstance(engine, AthenaEngine):
+            evaluation.extra["athena_scanned_bytes"] = engine.scanned_bytes
         advice = threshold_advice(evaluation, request)
         half_lives = None
         if request.half_life_rules > 0:

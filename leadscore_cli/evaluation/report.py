@@ -15,6 +15,8 @@ from leadscore_cli.evaluation.metrics import RuleLift
 from leadscore_cli.evaluation.results import Evaluation
 from leadscore_cli.evaluation.svg import bar_chart, grid_chart, line_chart
 
+ATHENA_USD_PER_TB = 5.0  # Athena's price per TB scanned in most regions
+
 
 def pct(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.0%}"
@@ -92,6 +94,9 @@ def summary(evaluation: Evaluation, advice: Sequence[Advice] = (), half_lives: H
         lines.append("  Most lift:  " + ", ".join(f"{rule.rule} {_lift(rule)}" for rule in best))
     if worst:
         lines.append("  Least lift: " + ", ".join(f"{rule.rule} {_lift(rule)}" for rule in worst))
+    scanned = evaluation.extra.get("athena_scanned_bytes")
+    if scanned is not None:
+        lines.append(f"  Athena scanned {scanned / 1e6:,.1f} MB (about {scanned / 1e12 * ATHENA_USD_PER_TB:.4f} USD)")
     lines += [f"  Advice: {_advice_line(item)}" for item in advice]
     if half_lives is not None:
         for rule, tried in half_lives.tried.items():

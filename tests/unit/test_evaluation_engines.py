@@ -186,7 +186,12 @@ class StubAthena:
     def get_query_execution(self, **kwargs: Any) -> dict[str, Any]:
         self.polls += 1
         state = "RUNNING" if self.polls == 1 else self.state
-        return {"QueryExecution": {"Status": {"State": state, "StateChangeReason": "SYNTAX_ERROR: line 1"}}}
+        return {
+            "QueryExecution": {
+                "Status": {"State": state, "StateChangeReason": "SYNTAX_ERROR: line 1"},
+                "Statistics": {"DataScannedInBytes": 2_500_000},
+            }
+        }
 
     def get_query_results(self, **kwargs: Any) -> dict[str, Any]:
         metadata = {"ColumnInfo": [{"Name": name, "Type": kind} for name, kind in self.columns]}
@@ -218,6 +223,7 @@ def test_athena_engine_runs_the_assembled_query_and_types_the_rows() -> None:
         {"lead_id": "L2", "first_touch_at": datetime(2026, 11, 2, 10, tzinfo=UTC), "total": None, "accepted": 0},
     ]
     assert client.polls == 2
+    assert engine.scanned_bytes == 2_500_000  # from the finished execution's statistics (what Athena bills)
 
 
 def test_a_failed_athena_query_names_the_reason() -> None:

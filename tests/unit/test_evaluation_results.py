@@ -82,6 +82,10 @@ def test_summary_puts_the_headline_first(evaluation: Evaluation) -> None:
     assert "Leads evaluated" in lines[1]
     assert "ROC AUC (accepted)" in lines[2]
     assert "0.75" in lines[2]
+    assert "Athena scanned" not in text
+    # On Athena the summary says what the queries scanned (what Athena bills): 2.5 GB at 5 USD per TB
+    evaluation.extra["athena_scanned_bytes"] = 2_500_000_000
+    assert "Athena scanned 2,500.0 MB (about 0.0125 USD)" in summary(evaluation)
 
 
 def test_the_html_report_is_self_contained(evaluation: Evaluation) -> None:
