@@ -25,7 +25,7 @@ from leadscore_cli.evaluation.engines import (
     athena_sql,
     sql_text,
 )
-from tests.unit.ledger_sample import sample_records, write_ledger
+from tests.unit.ledger_sample import record, sample_records, write_ledger
 
 
 @pytest.fixture
@@ -73,6 +73,32 @@ def test_rule_hits_before_the_first_outcome(engine: DuckDBEngine) -> None:
         "case_study": (1, 1, 5),
         "email_open:automated": (1, 0, 0),
     }
+
+
+def test_an_outcome_dated_by_day_only_comes_after_that_days_activity(tmp_path: Path) -> None:
+    # Given a CRM export that dates outcomes by day (00:00:00 UTC): M1 asks for a demo at 10:00 on day 11 and
+    # is accepted "on day 11"; M2's activity at the same second as its acceptance; M3 acts the day after
+    records = [
+        record("M1", "m1-1", 11, "form_submitted", fit=25, engagement=40, stage="MQL", before="LEAD"),
+        {**record("M1", "m1-2", 11, "sales_accepted", fit=25, engagement=40, stage="MQL", before="MQL"),
+         "occurred_at": "2026-11-12T00:00:00Z"},
+        record("M2", "m2-1", 11, "form_submitted", fit=10, engagement=5, stage="LEAD", before="LEAD"),
+        record("M2", "m2-2", 11, "sales_rejected", fit=10, engagement=5, stage="LEAD", before="LEAD",
+               outcome={"reason": "bad_fit", "amount": None, "currency": None}),
+        record("M3", "m3-1", 11, "form_submitted", fit=10, engagement=5, stage="LEAD", before="LEAD"),
+        {**record("M3", "m3-2", 12, "page_viewed", fit=10, engagement=45, stage="MQL", before="LEAD"),
+         "occurred_at": "2026-11-13T09:00:00Z"},
+        {**record("M3", "m3-3", 12, "sales_accepted", fit=10, engagement=5, stage="LEAD", before="LEAD"),
+         "occurred_at": "2026-11-12T00:00:00Z"},
+    ]  # fmt: skip
+    engine = DuckDBEngine(write_ledger(tmp_path, records), Scope("default"))
+    # When
+    rows = {row["lead_id"]: row for row in engine.query("lead_outcomes")}
+    # Then: M1's demo request counts (its outcome is "some time on day 11"); M2's same-second form counts;
+    # M3's next-day view does not (its score is its day-11 total, 15)
+    assert (rows["M1"]["total"], rows["M1"]["accepted"]) == (65, 1)
+    assert (rows["M2"]["total"], rows["M2"]["rejected"]) == (15, 1)
+    assert (rows["M3"]["total"], rows["M3"]["reached_mql"]) == (15, 0)
 
 
 def test_since_drops_earlier_records(tmp_path: Path) -> None:

@@ -7,6 +7,17 @@ WITH first_outcome AS (
     WHERE type IN ('sales_accepted', 'sales_rejected', 'deal_won', 'deal_lost')
     GROUP BY lead_id
 ),
+-- What counts as "before the outcome": up to its moment, or, for an outcome dated by day only (00:00:00,
+-- as a CRM export gives it), up to the end of that day: the demo request that morning came first.
+cutoff AS (
+    SELECT
+        lead_id,
+        CASE
+            WHEN outcome_at = date_trunc('day', outcome_at) THEN outcome_at + INTERVAL '1' DAY
+            ELSE outcome_at
+        END AS before_at
+    FROM first_outcome
+),
 outcomes AS (
     SELECT
         lead_id,
@@ -22,9 +33,9 @@ outcomes AS (
 before_outcome AS (
     SELECT l.lead_id, l.event_id, l.occurred_at, l.fit, l.engagement, l.total, l.stage
     FROM ledger AS l
-    LEFT JOIN first_outcome AS f ON f.lead_id = l.lead_id
+    LEFT JOIN cutoff AS c ON c.lead_id = l.lead_id
     WHERE l.type NOT IN ('sales_accepted', 'sales_rejected', 'deal_won', 'deal_lost')
-      AND (f.outcome_at IS NULL OR l.occurred_at < f.outcome_at)
+      AND (c.before_at IS NULL OR l.occurred_at <= c.before_at)
 ),
 ranked AS (
     SELECT

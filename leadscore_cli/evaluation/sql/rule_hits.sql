@@ -6,6 +6,17 @@ WITH first_outcome AS (
     WHERE type IN ('sales_accepted', 'sales_rejected', 'deal_won', 'deal_lost')
     GROUP BY lead_id
 ),
+-- What counts as "before the outcome": up to its moment, or, for an outcome dated by day only (00:00:00,
+-- as a CRM export gives it), up to the end of that day: the demo request that morning came first.
+cutoff AS (
+    SELECT
+        lead_id,
+        CASE
+            WHEN outcome_at = date_trunc('day', outcome_at) THEN outcome_at + INTERVAL '1' DAY
+            ELSE outcome_at
+        END AS before_at
+    FROM first_outcome
+),
 accepted AS (
     SELECT DISTINCT lead_id
     FROM ledger
@@ -14,9 +25,9 @@ accepted AS (
 hit_leads AS (
     SELECT h.rule, h.lead_id, sum(h.points) AS points
     FROM ledger_hits AS h
-    LEFT JOIN first_outcome AS f ON f.lead_id = h.lead_id
+    LEFT JOIN cutoff AS c ON c.lead_id = h.lead_id
     WHERE h.type NOT IN ('sales_accepted', 'sales_rejected', 'deal_won', 'deal_lost')
-      AND (f.outcome_at IS NULL OR h.occurred_at < f.outcome_at)
+      AND (c.before_at IS NULL OR h.occurred_at <= c.before_at)
     GROUP BY h.rule, h.lead_id
 )
 SELECT
