@@ -98,6 +98,8 @@ class EmulatedStack:
         if self.gateway is not None:
             self.gateway.stop()
         self.emulator.stop()
+        if self.ledger_dir is not None:  # `leadscore --local` must not find a stack that is gone
+            (self.ledger_dir / STACK_FILE).unlink(missing_ok=True)
 
     def _environment(self) -> dict[str, str]:
         """Every function's resolved variables (they agree on shared names), with /opt mapped to layers."""

@@ -13,6 +13,7 @@ from leadscore.core.state import ScoreState, Stage
 from leadscore.ledger.records import (
     LedgerEvent,
     LedgerRecord,
+    Standing,
     build_record,
     dedupe,
     from_json_line,
@@ -40,7 +41,7 @@ def a_record(**overrides: object) -> LedgerRecord:
         model_version="1",
         result="applied",
         hits=(RuleHit("demo_request", points(30)), RuleHit("email_open", points(0), capped=True)),
-        state=state,
+        standing=Standing.of(state),
         stage_before=Stage.LEAD,
         recorded_at=MONDAY + 5,
     )
@@ -86,7 +87,7 @@ def test_no_email_address_or_name_ever_reaches_the_ledger() -> None:
             model_version="1",
             result="no_op",
             hits=(),
-            state=None,
+            standing=None,
             stage_before=None,
             recorded_at=MONDAY,
         )
@@ -112,7 +113,7 @@ def test_outcome_events_carry_their_outcome() -> None:
 
     # When it is recorded
     record = build_record(
-        LedgerEvent.of(event, "lead1"), model_id="m", model_version="1", result="no_op", hits=(), state=None,
+        LedgerEvent.of(event, "lead1"), model_id="m", model_version="1", result="no_op", hits=(), standing=None,
         stage_before=None, recorded_at=MONDAY,
     )  # fmt: skip
 

@@ -24,8 +24,9 @@ from leadscore.adapters.score_item import (
 )
 from leadscore.core.fast_path import FastPathPlan
 from leadscore.core.rules import CompiledModel
-from leadscore.core.state import ScoreState
+from leadscore.core.state import ScoreState, Stage
 from leadscore.errors import StoreUnavailable
+from leadscore.ledger.records import Standing
 from leadscore.models.events import Scalar
 
 if TYPE_CHECKING:
@@ -80,7 +81,7 @@ class DynamoLeadStore:
         except ClientError as exc:
             # ReturnValuesOnConditionCheckFailure=ALL_OLD: the item as it was, without another read.
             return WriteResult(applied=False, current=self._decode(exc.response.get("Item"), model_id))
-        return WriteResult(applied=True, after=self._decode(response.get("Attributes"), model_id))
+        return WriteResult(applied=True, after=_standing(response.get("Attributes")))
 
     # --- ScoreStore -------------------------------------------------------------------------------
     def apply_fast(self, lead_id: str, model_id: str, plan: FastPathPlan) -> WriteResult:
@@ -256,6 +257,14 @@ class DynamoLeadStore:
             attributes={name: _scalar(value) for name, value in data.items()},
             outcome=None if outcome is None else {name: _scalar(value) for name, value in outcome.items()},
         )
+
+
+def _standing(item: dict[str, Any] | None) -> Standing | None:
+    """The four fields a ledger line needs, read straight from the typed item (a full decode costs ~250 µs)."""
+    if not item:
+        return None
+    fit, engagement, total = (Decimal(item[name]["N"]) for name in ("fit", "eng", "total"))
+    return Standing(fit, engagement, total, Stage(item["stage"]["S"]))
 
 
 def outcome_document(outcome_type: str, occurred_at: int, properties: Mapping[str, Scalar]) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from leadscore.core.alerts import AlertMessage
 from leadscore.core.fast_path import FastPathPlan
 from leadscore.core.state import ScoreState
 from leadscore.errors import PublishFailed
-from leadscore.ledger.records import LedgerRecord
+from leadscore.ledger.records import LedgerRecord, Standing
 from leadscore.models.events import LeadEvent, Scalar
 
 
@@ -41,7 +41,7 @@ class InMemoryLeadStore:
                 return WriteResult(applied=False, current=_clone(current) if current else None)
             after = plan.apply(current)
             self.scores[(lead_id, model_id)] = after
-            return WriteResult(applied=True, after=_clone(after))
+            return WriteResult(applied=True, after=Standing.of(after))
 
     def load(self, lead_id: str, model_id: str) -> ScoreState | None:
         with self._lock:

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 from leadscore.core.alerts import AlertMessage
 from leadscore.core.fast_path import FastPathPlan
 from leadscore.core.state import ScoreState
-from leadscore.ledger.records import LedgerRecord
+from leadscore.ledger.records import LedgerRecord, Standing
 from leadscore.models.events import LeadEvent, Scalar
 
 
@@ -17,13 +17,13 @@ from leadscore.models.events import LeadEvent, Scalar
 class WriteResult:
     """`applied`, or the state found instead (None when the lead has no score item yet).
 
-    `after`: the state the applied write left, when the store returns it for free (the fast path's
-    UpdateItem asks for ReturnValues=ALL_NEW: no capacity unit, ~1 KB more in the response).
+    `after`: where the lead stands after an applied fast-path write, for its ledger line (the UpdateItem
+    asks for ReturnValues=ALL_NEW: no capacity unit, ~1.2 KB more in the response; four fields decoded).
     """
 
     applied: bool
     current: ScoreState | None = None
-    after: ScoreState | None = None
+    after: Standing | None = None
 
 
 @dataclass(frozen=True, slots=True)

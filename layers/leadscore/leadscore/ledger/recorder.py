@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from leadscore.core.rules import CompiledModel
 from leadscore.core.scoring import EventFacts, RuleHit, engagement_hits
 from leadscore.errors import LedgerUnavailable
-from leadscore.ledger.records import LedgerEvent, LedgerRecord, Result, build_record
+from leadscore.ledger.records import LedgerEvent, LedgerRecord, Result, Standing, build_record
 from leadscore.models.events import LeadEvent
 
 if TYPE_CHECKING:
@@ -79,7 +79,7 @@ class LedgerRecorder:
                     model_version=model.version,
                     result=_RESULTS[outcome.path.value],
                     hits=outcome.hits,
-                    state=outcome.state,
+                    standing=outcome.standing or (Standing.of(outcome.state) if outcome.state else None),
                     stage_before=outcome.stage_before,
                     recorded_at=recorded_at,
                 )

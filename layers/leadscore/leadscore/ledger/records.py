@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
@@ -214,6 +214,19 @@ def _float(value: Decimal) -> float:
     return float(value)
 
 
+class Standing(NamedTuple):
+    """Where a lead stands under one model: what a ledger line records after each event."""
+
+    fit: Decimal
+    engagement: Decimal
+    total: Decimal
+    stage: Stage
+
+    @classmethod
+    def of(cls, state: ScoreState) -> Standing:
+        return cls(state.fit, state.engagement, state.total, state.stage)
+
+
 def build_record(
     event: LedgerEvent,
     *,
@@ -221,11 +234,11 @@ def build_record(
     model_version: str,
     result: Result,
     hits: Sequence[RuleHit],
-    state: ScoreState | None,
+    standing: Standing | None,
     stage_before: Stage | None,
     recorded_at: int,
 ) -> LedgerRecord:
-    """The ledger line for `event` under one model; `state` is the lead's score after it (None: not read)."""
+    """The ledger line for `event` under one model; `standing`: the lead after it (None: not read)."""
     return LedgerRecord(
         event_id=event.event_id,
         source=event.source,
@@ -237,10 +250,10 @@ def build_record(
         model_version=model_version,
         result=result,
         hits=tuple(LedgerHit(rule=hit.rule_id, points=_float(hit.points)) for hit in hits),
-        fit=None if state is None else _float(state.fit),
-        engagement=None if state is None else _float(state.engagement),
-        total=None if state is None else _float(state.total),
-        stage=None if state is None else state.stage.value,
+        fit=None if standing is None else _float(standing.fit),
+        engagement=None if standing is None else _float(standing.engagement),
+        total=None if standing is None else _float(standing.total),
+        stage=None if standing is None else standing.stage.value,
         stage_before=None if stage_before is None else stage_before.value,
         email_domain=event.email_domain,
         attributes=dict(event.attributes),

@@ -26,7 +26,7 @@ from leadscore.core.rules import ZERO, CompiledModel
 from leadscore.core.scoring import Outcome, new_state, score_event
 from leadscore.core.stages import DAY_SECONDS, day_number
 from leadscore.core.state import ScoreState
-from leadscore.ledger.records import LedgerEvent, LedgerRecord, build_record, dedupe, read_json_lines
+from leadscore.ledger.records import LedgerEvent, LedgerRecord, Standing, build_record, dedupe, read_json_lines
 from leadscore.models.events import LeadEvent
 from leadscore.services.decay import _worth_reindexing
 
@@ -144,7 +144,7 @@ def _replay_lead(
                     model_version=model.version,
                     result=scored.outcome.value,
                     hits=scored.hits,
-                    state=scored.state,
+                    standing=Standing.of(scored.state),
                     stage_before=scored.stage_before,
                     recorded_at=now,
                 )

@@ -26,6 +26,7 @@ from leadscore.core.scoring import (
 from leadscore.core.state import ScoreState, Stage
 from leadscore.errors import ContentionError, PublishFailed
 from leadscore.ledger.recorder import LedgerRecorder, fast_path_hits
+from leadscore.ledger.records import Standing
 from leadscore.models.events import LeadEvent
 from leadscore.models.outcomes import OUTCOME_TYPES
 
@@ -48,11 +49,12 @@ class Path(StrEnum):
 class ModelOutcome:
     model_id: str
     path: Path
-    state: ScoreState | None  # after the event (None: a no-op the scorer did not read)
+    state: ScoreState | None  # after the event (None: the fast path, or a no-op the scorer did not read)
     stage_changed: bool = False
     alert_published: str | None = None  # alert id published during this call
     hits: tuple[RuleHit, ...] = ()  # what the event's engagement rules gave (for the ledger)
     stage_before: Stage | None = None
+    standing: Standing | None = None  # the fast path's totals after its write (it has no state)
 
 
 def _stage(state: ScoreState | None) -> Stage | None:
@@ -105,8 +107,9 @@ class ScoringService:
             write = self.scores.apply_fast(lead_id, model.id, plan)
             if write.applied:
                 after = write.after  # no threshold crossed (the plan's guards): the stage did not move
+                stage = after.stage if after else None
                 hits = fast_path_hits(facts, model)
-                return ModelOutcome(model.id, Path.FAST, after, hits=hits, stage_before=_stage(after)), False
+                return ModelOutcome(model.id, Path.FAST, None, hits=hits, stage_before=stage, standing=after), False
             state = write.current
         elif not facts.attributes and not engagement_hits(facts, model):
             # Outcome events are rare and their ledger line should say where the lead stood: one read.
