@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import csv
+import itertools
 import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -217,7 +218,7 @@ def replay_scorer(
     events: Sequence[LedgerEvent], scope: Scope, scratch: Path, *, weeks: int
 ) -> Callable[[ScoringModel], tuple[float | None, Backtest]]:
     """score(model): replay `events` under `model` into a fresh directory, evaluate it, return AUC and backtest."""
-    counter = iter(range(1_000_000))
+    counter = itertools.count()
 
     def score(model: ScoringModel) -> tuple[float | None, Backtest]:
         root = replay_into(events, model, scratch / f"half-life-{next(counter)}")
