@@ -49,7 +49,7 @@ test-integration: $(STAMP)
 lint: $(STAMP) $(SAM_VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check layers functions
-	$(BIN)/mypy layers/leadscore/leadscore functions local benchmarks
+	$(BIN)/mypy layers/leadscore/leadscore functions local benchmarks leadscore_cli
 	$(BIN)/cfn-lint template.yaml -a cfn_lint_serverless.rules
 	$(SAM) validate --lint
 

@@ -10,7 +10,7 @@ import argparse
 import os
 import platform
 
-from benchmarks import bench_core, bench_decay, bench_dynamodb, bench_import, bench_ledger, bench_track
+from benchmarks import bench_core, bench_decay, bench_dynamodb, bench_evaluate, bench_import, bench_ledger, bench_track
 
 
 def main() -> None:
@@ -31,6 +31,8 @@ def main() -> None:
     bench_track.main(quick=quick)
     print("\n== ledger: bytes, Firehose records and requests per event; ALL_NEW; rescore writes")
     bench_ledger.main(quick=quick)
+    print("\n== leadscore evaluate: 100,000 leads on DuckDB; default model vs oracle AUC on the simulated population")
+    bench_evaluate.main(quick=quick)
     print("\n== cold import of each handler (fresh interpreter, deployed environment)")
     bench_import.main(quick=quick)
 

@@ -23,6 +23,12 @@ def demo() -> None:
         play(stack)
     finally:
         stack.stop()
+    # ---- evaluation (the eval helper's section): is the default model any good? ----
+    from local.demo import _section  # noqa: PLC0415
+    from local.evaluation_demo import evaluate_population  # noqa: PLC0415
+
+    _section("Is the model any good? `leadscore evaluate` on a simulated population with known outcomes")
+    evaluate_population(state=LOCAL_STATE)
 
 
 def serve(port: int) -> None:
