@@ -121,4 +121,5 @@ SOURCE = WebhookSource(
     verify=verify,
     normalise=normalise,
     content_types=("application/json",),
+    signed_timestamp=True,  # a request is valid only within the signature's time window
 )

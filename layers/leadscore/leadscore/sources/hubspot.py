@@ -128,4 +128,5 @@ SOURCE = WebhookSource(
     secret_setting="hubspot_webhook_secret_id",  # noqa: S106 - the name of a setting, not a secret
     verify=verify,
     normalise=normalise,
+    signed_timestamp=True,  # a request is valid only within the signature's time window
 )

@@ -142,4 +142,5 @@ SOURCE = WebhookSource(
     verify=verify,
     normalise=normalise,
     replay_key=replay_key,
+    signed_timestamp=True,  # a request is valid only within the signature's time window
 )
