@@ -29,7 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 
@@ -41,7 +41,11 @@ from leadscore.core.state import ScoreState
 from leadscore.models.events import LeadEvent
 from leadscore.models.model_files import load_models
 from leadscore.sources.base import NormaliseContext
+from leadscore.sources.config import load_source_config
 from leadscore.sources.registry import SOURCES
+
+if TYPE_CHECKING:
+    from local.stack import EmulatedStack
 
 FORM_IDS = ["whitepaper-download", "case-study-download", "webinar-registration", "pricing-calculator",
             "newsletter-signup", "demo-request"]  # fmt: skip
@@ -269,7 +273,9 @@ def check_end_state(
     return end
 
 
-def unique_events(requests: Iterable[Planned], received_at: datetime) -> list[LeadEvent]:
+def unique_events(
+    requests: Iterable[Planned], received_at: datetime, sources_dir: Path | None = None
+) -> list[LeadEvent]:
     """What the unique requests normalise to (through the same source modules the handler uses)."""
     seen: set[bytes] = set()
     events: list[LeadEvent] = []
@@ -277,8 +283,20 @@ def unique_events(requests: Iterable[Planned], received_at: datetime) -> list[Le
         if planned.body in seen:
             continue
         seen.add(planned.body)
-        events += SOURCES[planned.source].normalise(planned.body, NormaliseContext(received_at))
+        config = load_source_config(sources_dir, planned.source)
+        events += SOURCES[planned.source].normalise(planned.body, NormaliseContext(received_at, config))
     return events
+
+
+def check_stack(stack: EmulatedStack, delivered: Iterable[Planned], received_at: datetime) -> EndState:
+    """The stack's stored scores and published alerts against the pure core applied to `delivered` once."""
+    models_dir = Path(stack.environment["SCORING_MODELS_DIR"])
+    models = [compile_model(model) for model in load_models(models_dir).values()]
+    secret = boto3.client("secretsmanager").get_secret_value(SecretId=stack.environment["LEAD_ID_PEPPER_SECRET_ID"])
+    pepper = str(json.loads(secret["SecretString"])["pepper"]).encode()
+    sources_dir = Path(stack.environment["SOURCES_CONFIG_DIR"])
+    expected = expected_scores(unique_events(delivered, received_at, sources_dir), models, pepper)
+    return check_end_state(raw_items(stack.physical("LeadsTable")), expected, models, len(stack.alerts()))
 
 
 def _percentile(values: Sequence[float], share: float) -> float:
@@ -321,16 +339,8 @@ def run(config: LoadConfig) -> int:
         print("  answers: " + ", ".join(f"{status} x{count}" for status, count in sorted(statuses.items())))
         print(f"  scorer drained the rest in {drained:.1f} s")
 
-        models_dir = Path(stack.environment["SCORING_MODELS_DIR"])
-        models = [compile_model(model) for model in load_models(models_dir).values()]
-        pepper_secret = boto3.client("secretsmanager").get_secret_value(
-            SecretId=stack.environment["LEAD_ID_PEPPER_SECRET_ID"]
-        )
-        pepper = str(json.loads(pepper_secret["SecretString"])["pepper"]).encode()
         answered = {planned.body for planned, a in zip(requests, answers, strict=True) if a and a.status < 300}
-        delivered = [planned for planned in requests if planned.body in answered]
-        expected = expected_scores(unique_events(delivered, now), models, pepper)
-        end = check_end_state(raw_items(stack.physical("LeadsTable")), expected, models, len(stack.alerts()))
+        end = check_stack(stack, [planned for planned in requests if planned.body in answered], now)
         print(f"  end state: {end.leads} leads, {end.events} rule hits expected; lost {len(end.lost)}, "
               f"double-counted {len(end.double_counted)}, wrong totals {len(end.wrong_totals)}; "
               f"{end.alerts} alerts for {end.crossings} crossings")  # fmt: skip
