@@ -10,7 +10,7 @@ import argparse
 import os
 import platform
 
-from benchmarks import bench_core, bench_decay, bench_dynamodb, bench_import
+from benchmarks import bench_core, bench_decay, bench_dedup, bench_dynamodb, bench_import
 
 
 def main() -> None:
@@ -25,6 +25,8 @@ def main() -> None:
     bench_core.main(quick=quick)
     print("\n== DynamoDB requests and request units per scored event (moto, priced by AWS's size rule)")
     bench_dynamodb.main(quick=quick)
+    print("\n== webhook delivery dedup: DynamoDB requests per webhook request and its exact retry (moto)")
+    bench_dedup.main(quick=quick)
     print("\n== decay job: a table of leads, 10 % with something to decay (moto in-process)")
     bench_decay.main(quick=quick)
     print("\n== cold import of each handler (fresh interpreter, deployed environment)")
