@@ -63,7 +63,7 @@ class LoadConfig:
     hot_leads: int = 5
     hot_share: float = 0.20  # share of unique events that go to the hot leads
     mailgun_share: float = 0.25  # the rest are form submissions
-    workers: int = 16  # concurrent senders (API Gateway's concurrency, in miniature)
+    workers: int = 8  # concurrent senders (API Gateway's concurrency, in miniature)
     max_seconds: float = 120.0  # sending stops then, whatever is left
     seed: int = 7
 
@@ -159,16 +159,23 @@ def plan(config: LoadConfig, forms_key: str, mailgun_key: str, now: datetime) ->
 
 
 # ---- sending ---------------------------------------------------------------------------------------------
-def _post(base_url: str, planned: Planned) -> Sent:
+def _post(base_url: str, planned: Planned, attempts: int = 4) -> Sent:
+    """POST as a provider does: a refused or reset connection is retried (the time counts, from the first try)."""
     request = urllib.request.Request(  # noqa: S310 - loopback only
         f"{base_url}/webhooks/{planned.source}", data=planned.body, headers=planned.headers, method="POST"
     )
     started = time.perf_counter()
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback only
-            status, raw = response.status, response.read()
-    except urllib.error.HTTPError as error:
-        status, raw = error.code, error.read()
+    for attempt in range(attempts):
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 - loopback only
+                status, raw = response.status, response.read()
+            break
+        except urllib.error.HTTPError as error:
+            status, raw = error.code, error.read()
+            break
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            status, raw = 0, b"{}"  # no answer: the sender tries again
+            time.sleep(0.2 * 2**attempt)
     return Sent(status, json.loads(raw or b"{}"), time.perf_counter() - started)
 
 
@@ -299,6 +306,24 @@ def check_stack(stack: EmulatedStack, delivered: Iterable[Planned], received_at:
     return check_end_state(raw_items(stack.physical("LeadsTable")), expected, models, len(stack.alerts()))
 
 
+def redrive(stack: EmulatedStack) -> int:
+    """Move every lead-events DLQ message back to the queue (`start-message-move-task`), then drain again."""
+    sqs = boto3.client("sqs")
+    dlq, queue = stack.physical("LeadEventsDLQ"), stack.physical("LeadEventsQueue")
+    moved = 0
+    while messages := sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10, MessageAttributeNames=["All"]).get(
+        "Messages", []
+    ):
+        for message in messages:
+            attributes = message.get("MessageAttributes", {})
+            sqs.send_message(QueueUrl=queue, MessageBody=message["Body"], MessageAttributes=attributes)
+            sqs.delete_message(QueueUrl=dlq, ReceiptHandle=message["ReceiptHandle"])
+            moved += 1
+    if moved:
+        stack.drain()
+    return moved
+
+
 def _percentile(values: Sequence[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
@@ -327,6 +352,7 @@ def run(config: LoadConfig) -> int:
         drain_started = time.perf_counter()
         stack.drain()
         drained = time.perf_counter() - drain_started
+        redriven = redrive(stack)  # what failed 5 times, moved back as an operator would, then scored
 
         statuses = Counter(str(s.status) + (" duplicate" if s.answer.get("duplicate") else "") for s in sent)
         accepted = sum(int(s.answer.get("accepted", 0)) for s in sent if s.status < 300)
@@ -337,7 +363,9 @@ def run(config: LoadConfig) -> int:
             print(f"  webhook latency: p50 {statistics.median(latencies):.1f} ms, "
                   f"p99 {_percentile(latencies, 0.99):.1f} ms, max {max(latencies):.1f} ms")  # fmt: skip
         print("  answers: " + ", ".join(f"{status} x{count}" for status, count in sorted(statuses.items())))
-        print(f"  scorer drained the rest in {drained:.1f} s")
+        print(f"  scorer drained the rest in {drained:.1f} s; {redriven} message(s) had gone to the DLQ: redriven")
+        if stack.queue_depth("LeadEventsDLQ"):
+            print(f"  still in the DLQ after the redrive: {stack.queue_depth('LeadEventsDLQ')}")
 
         answered = {planned.body for planned, a in zip(requests, answers, strict=True) if a and a.status < 300}
         end = check_stack(stack, [planned for planned in requests if planned.body in answered], now)
