@@ -295,14 +295,17 @@ def unique_events(
     return events
 
 
+def sources_dir(stack: EmulatedStack) -> Path:
+    return Path(stack.environment["SOURCES_CONFIG_DIR"])
+
+
 def check_stack(stack: EmulatedStack, delivered: Iterable[Planned], received_at: datetime) -> EndState:
     """The stack's stored scores and published alerts against the pure core applied to `delivered` once."""
     models_dir = Path(stack.environment["SCORING_MODELS_DIR"])
     models = [compile_model(model) for model in load_models(models_dir).values()]
     secret = boto3.client("secretsmanager").get_secret_value(SecretId=stack.environment["LEAD_ID_PEPPER_SECRET_ID"])
     pepper = str(json.loads(secret["SecretString"])["pepper"]).encode()
-    sources_dir = Path(stack.environment["SOURCES_CONFIG_DIR"])
-    expected = expected_scores(unique_events(delivered, received_at, sources_dir), models, pepper)
+    expected = expected_scores(unique_events(delivered, received_at, sources_dir(stack)), models, pepper)
     return check_end_state(raw_items(stack.physical("LeadsTable")), expected, models, len(stack.alerts()))
 
 
@@ -329,12 +332,56 @@ def _percentile(values: Sequence[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
+@dataclass
+class QueueTap:
+    """What went through the lead-events queue, seen from the clients (botocore hooks on boto3's session)."""
+
+    queued: Counter[str] = field(default_factory=Counter)  # event id -> messages sent
+    received: set[str] = field(default_factory=set)  # event ids the scorer received
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def attach(self) -> None:
+        events = boto3._get_default_session().events
+        events.register("before-parameter-build.sqs.SendMessageBatch", self._before_send)
+        events.register("after-call.sqs.SendMessageBatch", self._after_send)
+        events.register("after-call.sqs.ReceiveMessage", self._after_receive)
+
+    def _before_send(self, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        context["entries"] = {entry["Id"]: entry.get("MessageBody", "") for entry in params.get("Entries", [])}
+
+    def _after_send(self, parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        bodies = context.get("entries", {})
+        with self._lock:
+            for success in parsed.get("Successful", []):
+                event_id = _event_id(bodies.get(success["Id"], ""))
+                if event_id:
+                    self.queued[event_id] += 1
+
+    def _after_receive(self, parsed: dict[str, Any], **_: Any) -> None:
+        with self._lock:
+            for message in parsed.get("Messages", []):
+                event_id = _event_id(message.get("Body", ""))
+                if event_id:
+                    self.received.add(event_id)
+
+
+def _event_id(body: str) -> str | None:
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return None
+    value = document.get("event_id") if isinstance(document, dict) else None
+    return value if isinstance(value, str) else None
+
+
 def run(config: LoadConfig) -> int:
     from local.stack import EmulatedStack  # noqa: PLC0415 - starts moto: only when the load test runs
 
     print(f"leadscore load test: {config.requests} requests offered at {config.rate:g}/s, "
           f"{config.duplicates:.0%} repeats, {config.out_of_order:.0%} out of order, "
           f"{config.leads} leads ({config.hot_leads} hot, {config.hot_share:.0%} of events)")  # fmt: skip
+    tap = QueueTap()
+    tap.attach()  # before the stack creates its clients: they copy the session's hooks
     stack = EmulatedStack(log_level="ERROR")
     stop = threading.Event()
     try:
@@ -368,7 +415,12 @@ def run(config: LoadConfig) -> int:
             print(f"  still in the DLQ after the redrive: {stack.queue_depth('LeadEventsDLQ')}")
 
         answered = {planned.body for planned, a in zip(requests, answers, strict=True) if a and a.status < 300}
-        end = check_stack(stack, [planned for planned in requests if planned.body in answered], now)
+        delivered = [planned for planned in requests if planned.body in answered]
+        end = check_stack(stack, delivered, now)
+        accepted_ids = {event.event_id for event in unique_events(delivered, now, sources_dir(stack))}
+        print(f"  queue: {sum(tap.queued.values())} messages for {len(tap.queued)} events "
+              f"({len(accepted_ids - set(tap.queued))} accepted events never queued), "
+              f"{len(accepted_ids - tap.received)} never received by the scorer")  # fmt: skip
         print(f"  end state: {end.leads} leads, {end.events} rule hits expected; lost {len(end.lost)}, "
               f"double-counted {len(end.double_counted)}, wrong totals {len(end.wrong_totals)}; "
               f"{end.alerts} alerts for {end.crossings} crossings")  # fmt: skip
