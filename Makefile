@@ -10,7 +10,7 @@ SAM_VENV := .venv-sam
 SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo serve test test-unit test-integration lint bench build validate clean
+.PHONY: help install demo serve test test-unit test-integration lint bench build validate clean audit lock load
 .PHONY: browser test-browser tracker
 
 help:
@@ -19,13 +19,18 @@ help:
 	@echo "make test    run the unit, integration and browser test suites"
 	@echo "make lint    ruff, mypy, cfn-lint (serverless rules), sam validate --lint"
 	@echo "make bench   print throughput, DynamoDB request units per event and import times"
+	@echo "make load    bounded load test of the local stack (loopback): events/s, latency, end state checked"
+	@echo "make lock    re-pin layers/leadscore/requirements.lock and requirements-dev.lock (uv); make audit checks them"
 	@echo "make build   sam build (layer + functions)"
 
-$(STAMP): pyproject.toml layers/leadscore/requirements.txt
+# Pinned, hashed versions (requirements-dev.lock: the Lambda package's and the dev tools'); the project
+# itself goes on top without resolving anything. `make lock` re-pins after a change to the requirements.
+$(STAMP): pyproject.toml layers/leadscore/requirements.txt requirements-dev.lock
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 13), f"Python 3.13 needed, found {sys.version}"'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -52,6 +57,36 @@ lint: $(STAMP) $(SAM_VENV)/.installed
 	$(BIN)/mypy layers/leadscore/leadscore functions local benchmarks leadscore_cli
 	$(BIN)/cfn-lint template.yaml -a cfn_lint_serverless.rules
 	$(SAM) validate --lint
+	$(MAKE) --no-print-directory audit
+
+# ---- supply chain (dedup helper) ----
+# Known vulnerabilities in the locked versions (PyPI's advisory data). Fails on a finding; a package the
+# service cannot look up is listed as skipped, and a network error is reported without failing the build.
+audit: $(STAMP)
+	@report=$$(mktemp); for lock in $(LAMBDA_LOCK) requirements-dev.lock; do \
+	  echo "pip-audit -r $$lock"; \
+	  $(BIN)/pip-audit --progress-spinner off --disable-pip -r $$lock >$$report 2>&1; status=$$?; \
+	  if [ $$status -eq 0 ] || grep -q "known vulnerabilit" $$report; then cat $$report; \
+	  else tail -n 1 $$report; echo "pip-audit could not reach its advisory service: not counted as a finding"; \
+	    status=0; fi; \
+	  [ $$status -eq 0 ] || { rm -f $$report; exit $$status; }; \
+	done; rm -f $$report
+
+# Re-pin both lock files (uv): the dev tools' for this machine's platform, then the Lambda layer's for
+# Lambda's (arm64, Python 3.13) at the same versions, so the tests run what ships. The layer's
+# requirements.txt names its lock as a constraint (`-c requirements.lock`), so whatever builds the layer
+# (sam build, `pip install -r`) installs the pinned versions; its packages are pyproject's dependencies.
+# tests/unit/test_locks.py checks the locks cover the requirements and agree.
+UV_COMPILE := $(BIN)/uv pip compile --python-version 3.13 --generate-hashes --no-header --quiet
+LAMBDA_LOCK := layers/leadscore/requirements.lock
+lock: $(STAMP)
+	$(UV_COMPILE) --python-platform x86_64-manylinux_2_28 pyproject.toml --extra dev -o requirements-dev.lock
+	$(UV_COMPILE) --python-platform aarch64-manylinux_2_34 -c requirements-dev.lock pyproject.toml -o $(LAMBDA_LOCK)
+
+# ---- load test (dedup helper) ----
+# Bounded load over loopback against the local stack; LOAD_ARGS="--requests 500 --rate 100" to change it.
+load: $(STAMP)
+	$(BIN)/python -m local.load $(LOAD_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks

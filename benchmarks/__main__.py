@@ -10,7 +10,16 @@ import argparse
 import os
 import platform
 
-from benchmarks import bench_core, bench_decay, bench_dynamodb, bench_evaluate, bench_import, bench_ledger, bench_track
+from benchmarks import (
+    bench_core,
+    bench_decay,
+    bench_dedup,
+    bench_dynamodb,
+    bench_evaluate,
+    bench_import,
+    bench_ledger,
+    bench_track,
+)
 
 
 def main() -> None:
@@ -25,6 +34,8 @@ def main() -> None:
     bench_core.main(quick=quick)
     print("\n== DynamoDB requests and request units per scored event (moto, priced by AWS's size rule)")
     bench_dynamodb.main(quick=quick)
+    print("\n== webhook delivery dedup: DynamoDB requests per webhook request and its exact retry (moto)")
+    bench_dedup.main(quick=quick)
     print("\n== decay job: a table of leads, 10 % with something to decay (moto in-process)")
     bench_decay.main(quick=quick)
     print("\n== website: /track and stitching (moto in-process, priced by AWS's size rule)")

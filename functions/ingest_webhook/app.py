@@ -11,11 +11,6 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyPersistenceLayerError,
-)
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -24,7 +19,7 @@ from leadscore.adapters.clients import client
 from leadscore.adapters.idempotent_queue import IdempotentQueue
 from leadscore.adapters.secrets import SecretMissing, signing_keys
 from leadscore.adapters.sqs import SqsEventQueue
-from leadscore.errors import QueueUnavailable, WebhookRejected
+from leadscore.errors import AlreadyAccepted, QueueUnavailable, StoreUnavailable, WebhookRejected
 from leadscore.models.settings import IngestSettings
 from leadscore.observability import logger, metrics, tracer
 from leadscore.services.ingest import IngestService
@@ -37,7 +32,6 @@ app = APIGatewayHttpResolver(enable_validation=True)
 @lru_cache(maxsize=4)
 def build_service(settings: IngestSettings) -> IngestService:
     queue = SqsEventQueue(client("sqs"), settings.queue_url)
-    persistence = DynamoDBPersistenceLayer(table_name=settings.idempotency_table, boto3_client=client("dynamodb"))
 
     def keys_for(source: WebhookSource) -> list[bytes] | None:
         secret_id: str | None = getattr(settings, source.secret_setting)
@@ -47,12 +41,21 @@ def build_service(settings: IngestSettings) -> IngestService:
         return load_source_config(settings.sources_config_dir, source.name)
 
     return IngestService(
-        queue=IdempotentQueue(queue, persistence, settings.idempotency_seconds),
+        queue=IdempotentQueue(
+            queue, client("dynamodb"), settings.idempotency_table, settings.idempotency_seconds, clock.now
+        ),
         keys_for=keys_for,
         clock=clock.now,
         tolerance_seconds=settings.signature_tolerance_seconds,
         config_for=config_for,
+        on_unrecorded=_report_unrecorded,
     )
+
+
+def _report_unrecorded(source: str, events: int) -> None:
+    # Queued, so the answer is 2xx; only a later exact retry would be queued again (and dropped by the scorer).
+    logger.warning("delivery queued but not recorded", extra={"source": source, "events": events})
+    metrics.add_metric(name="DeliveriesUnrecorded", unit=MetricUnit.Count, value=1)
 
 
 def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response[Any]:
@@ -79,8 +82,6 @@ def receive_webhook(source: str) -> Response[Any]:
     )
     logger.append_keys(source=source)
     service = build_service(IngestSettings.from_env(os.environ))
-    if isinstance(service.queue, IdempotentQueue):
-        service.queue.register_lambda_context(app.lambda_context)
     accepted = service.accept(source, request)
     metrics.add_dimension(name="source", value=source)
     metrics.add_metric(name="EventsAccepted", unit=MetricUnit.Count, value=len(accepted))
@@ -95,14 +96,15 @@ def rejected(exc: WebhookRejected) -> Response[Any]:
     return _json(exc.status, {"error": exc.code, "message": exc.message, "details": exc.details})
 
 
-@app.exception_handler(IdempotencyAlreadyInProgressError)
-def in_progress(_: IdempotencyAlreadyInProgressError) -> Response[Any]:
-    return _json(409, {"error": "in_progress", "message": "The same events are being accepted right now; retry."})
+@app.exception_handler(AlreadyAccepted)
+def already_accepted(exc: AlreadyAccepted) -> Response[Any]:
+    # An exact retry: providers count any non-2xx as a failure, so it is answered 200 (not 202: nothing queued).
+    logger.info("webhook duplicate", extra={"events": len(exc.event_ids)})
+    metrics.add_metric(name="WebhooksDuplicate", unit=MetricUnit.Count, value=1)
+    return _json(200, {"accepted": 0, "duplicate": True, "event_ids": exc.event_ids})
 
 
-@app.exception_handler(
-    [QueueUnavailable, IdempotencyPersistenceLayerError, GetParameterError, SecretMissing, SourceConfigError]
-)
+@app.exception_handler([QueueUnavailable, StoreUnavailable, GetParameterError, SecretMissing, SourceConfigError])
 def dependency_unavailable(exc: Exception) -> Response[Any]:
     # Our side is down or misconfigured, not the sender's input: 503 tells the sender to retry, and nothing
     # was queued. Configuration problems are logged with their message (it names files, never payloads).

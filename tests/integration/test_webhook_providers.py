@@ -12,6 +12,9 @@ import pytest
 from local.stack import EmulatedStack
 from tests.providers import PROVIDERS, Provider, Signed, sample
 
+# Deliveries that keep a record: a replay key (Mailgun), no signed timestamp (Postmark, Typeform, Tally),
+# several events (SendGrid's batch). Webflow and HubSpot post one event under a timestamped signature.
+RECORDED = {"sendgrid", "mailgun", "postmark", "typeform", "tally"}
 PARAMETRISE = pytest.mark.parametrize("provider", PROVIDERS, ids=lambda provider: provider.name)
 
 
@@ -61,10 +64,12 @@ def test_bad_requests_are_refused_and_nothing_is_queued_or_written(stack: Emulat
     answers["first"] = post(stack, provider, original)[0]
     answers["replay"] = post(stack, provider, original)[0]
 
-    # Then each got its 4xx; only the first genuine delivery was queued, once
-    expected = {"wrong key": 401, "malformed": 422, "first": 202, "replay": 409}
+    # Then each bad one got its 4xx; the replay a 2xx: 200 duplicate with nothing queued where the delivery
+    # is recorded, 202 and queued again (for the scorer to drop by event id) where it is not
+    recorded = provider.name in RECORDED
+    expected = {"wrong key": 401, "malformed": 422, "first": 202, "replay": 200 if recorded else 202}
     assert answers == (expected | {"stale": 401} if provider.timestamped else expected)
-    assert stack.queue_depth("LeadEventsQueue") == provider.events_in_sample
+    assert stack.queue_depth("LeadEventsQueue") == provider.events_in_sample * (1 if recorded else 2)
     assert stack.items() == []  # nothing scored before the queue is drained
 
 

@@ -325,19 +325,20 @@ def test_a_queue_outage_is_raised_for_a_retry() -> None:
     assert rig.queue.sent == []
 
 
-def test_a_replayed_delivery_is_refused_with_409_and_queues_nothing_more() -> None:
-    # Given a submission that was accepted
+def test_a_repeated_single_event_delivery_writes_no_record_and_is_queued_again() -> None:
+    # Given a single-event form submission under a timestamped signature, accepted once
     rig = an_ingest_rig()
     request = a_webhook_request(a_form_submission(submission_id="sub-replayed"))
     rig.service.accept("forms", request)
 
-    # When the same signed request arrives again (a replay, or a retry of an answered request)
-    with pytest.raises(WebhookRejected) as rejected:
-        rig.service.accept("forms", request)
+    # When the very same signed request arrives again (inside its 300 s window)
+    again = rig.service.accept("forms", request)
 
-    # Then it is refused as a duplicate and the event was queued once
-    assert (rejected.value.status, rejected.value.code) == (409, "duplicate_delivery")
-    assert [event.event_id for event in rig.queue.sent] == ["sub-replayed"]
+    # Then it is accepted again without any delivery record: the scorer drops the copy by its event id
+    assert [event.event_id for event in again] == ["sub-replayed"]
+    assert [event.event_id for event in rig.queue.sent] == ["sub-replayed", "sub-replayed"]
+    assert rig.queue.writes == 0
+    assert rig.queue.delivered == {}
 
 
 def test_a_delivery_that_could_not_be_queued_is_accepted_when_retried() -> None:

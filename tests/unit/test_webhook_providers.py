@@ -7,17 +7,18 @@ rotation still verifies.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from leadscore.adapters.memory import InMemoryQueue
-from leadscore.errors import WebhookRejected
+from leadscore.errors import AlreadyAccepted, WebhookRejected
 from leadscore.services.ingest import IngestService
 from leadscore.sources.base import WebhookRequest
 from leadscore.sources.config import load_source_config
-from tests.providers import HOST, PROVIDERS, Credentials, Provider, Signed, sample
+from tests.providers import BY_NAME, HOST, PROVIDERS, Credentials, Provider, Signed, sample
 
 NOW = 1_764_000_000
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "scoring" / "sources"
@@ -84,19 +85,80 @@ def test_a_stale_request_is_refused_401(provider: Provider) -> None:
     assert rig.queue.sent == []
 
 
+# Which deliveries keep a record (one write): a replay key (Mailgun), no signed timestamp (Postmark, Typeform,
+# Tally), several events (SendGrid's batch). Webflow and HubSpot post one event under a timestamped signature.
+RECORDED = {"sendgrid", "mailgun", "postmark", "typeform", "tally"}
+
+
 @PARAMETRISE
-def test_a_replayed_request_is_refused_409_and_queued_once(provider: Provider) -> None:
+def test_an_exact_retry_is_answered_as_a_duplicate_or_left_to_the_scorer(provider: Provider) -> None:
     # Given a request that was accepted
     rig = Rig(provider)
     signed = rig.signed()
     first = rig.post(signed)
 
     # When the very same request arrives again
-    rejected = rig.refused(signed)
+    if provider.name in RECORDED:
+        with pytest.raises(AlreadyAccepted) as duplicate:
+            rig.post(signed)
 
-    # Then it is a duplicate and nothing more was queued
-    assert (rejected.status, rejected.code) == (409, "duplicate_delivery")
+        # Then a recorded delivery is a duplicate (answered 200) naming its events, and nothing more is queued
+        assert duplicate.value.event_ids == [event.event_id for event in first]
+        assert rig.queue.sent == first
+        assert rig.queue.writes == 1
+    else:
+        # Then an unrecorded one is queued again, for the scorer to drop by event id, and nothing was written
+        assert rig.post(signed) == first
+        assert rig.queue.sent == first + first
+        assert rig.queue.writes == 0
+
+
+def test_a_forged_body_under_a_used_mailgun_token_is_refused_409() -> None:
+    # Given a Mailgun delivery that was accepted
+    rig = Rig(BY_NAME["mailgun"])
+    genuine = rig.signed()
+    first = rig.post(genuine)
+
+    # When someone posts another body under the same signed timestamp and token
+    document = json.loads(genuine.body)
+    document["event-data"]["id"] = "forged-id"
+    document["event-data"]["event"] = "clicked"
+    forged = Signed(json.dumps(document).encode(), genuine.headers)
+    rejected = rig.refused(forged)
+
+    # Then it is refused as a replayed token, and only the genuine event was queued
+    assert (rejected.status, rejected.code) == (409, "replayed_token")
     assert rig.queue.sent == first
+
+
+def test_a_sendgrid_retry_serialised_differently_is_still_a_duplicate() -> None:
+    # Given a SendGrid batch that was accepted
+    rig = Rig(BY_NAME["sendgrid"])
+    first = rig.post(rig.signed())
+
+    # When the same events come back re-serialised (other whitespace and key order), freshly signed
+    events = json.loads(sample(BY_NAME["sendgrid"].sample))
+    body = json.dumps([dict(reversed(list(event.items()))) for event in events], indent=2).encode()
+    with pytest.raises(AlreadyAccepted):
+        rig.post(rig.signed(body))
+
+    # Then the body signed by SendGrid itself is no forgery: the same event ids are a duplicate, queued once
+    assert rig.queue.sent == first
+
+
+def test_events_queued_whose_record_failed_are_accepted_and_reported() -> None:
+    # Given a Typeform delivery, and the delivery records failing after the send
+    rig = Rig(BY_NAME["typeform"])
+    reported: list[tuple[str, int]] = []
+    rig.service.on_unrecorded = lambda source, events: reported.append((source, events))
+    rig.queue.record_fails = True
+
+    # When it is posted
+    events = rig.post(rig.signed())
+
+    # Then it is accepted (its events are on the queue), and the missing record is reported
+    assert rig.queue.sent == events
+    assert reported == [("typeform", 1)]
 
 
 @PARAMETRISE

@@ -23,6 +23,14 @@ class ContentionError(LeadscoreError):
     """Too many concurrent writers on one lead for the retry budget (retryable)."""
 
 
+class AlreadyAccepted(LeadscoreError):
+    """An exact retry of a webhook delivery accepted before: nothing more was queued (answered 2xx)."""
+
+    def __init__(self, event_ids: list[str]):
+        super().__init__(f"delivery accepted before ({len(event_ids)} events)")
+        self.event_ids = event_ids
+
+
 class WebhookRejected(LeadscoreError):
     """A webhook request we refuse; `status` and `code` say how (always a 4xx)."""
 

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from leadscore.adapters.ports import DuePage, Profile, WriteResult
+from leadscore.adapters.ports import Delivery, DeliveryOutcome, DuePage, Profile, WriteResult
 from leadscore.adapters.score_item import DECAY_SHARDS, decay_index_entry, decay_partition
 from leadscore.core.alerts import AlertMessage
 from leadscore.core.fast_path import FastPathPlan
@@ -171,16 +171,29 @@ class InMemoryPublisher:
 
 @dataclass
 class InMemoryQueue:
+    """The queue and the delivery records, in memory, with the protocol of `IdempotentQueue`.
+
+    `fail_next` fails the next N sends like an SQS outage; `record_fails` makes every record write fail
+    (after the send, as a DynamoDB outage would); `writes` counts record writes.
+    """
+
     sent: list[LeadEvent] = field(default_factory=list)
     fail_next: int = 0
-    delivered: set[str] = field(default_factory=set)
+    record_fails: bool = False
+    delivered: dict[str, str] = field(default_factory=dict)  # key -> body hash
+    writes: int = 0
 
-    def send_once(self, delivery_key: str, events: Sequence[LeadEvent]) -> bool:
-        if delivery_key in self.delivered:
-            return False
-        self.send(events)  # raises before the key is remembered, as the idempotency record is deleted
-        self.delivered.add(delivery_key)
-        return True
+    def send_once(self, delivery: Delivery, events: Sequence[LeadEvent]) -> DeliveryOutcome:
+        known = self.delivered.get(delivery.key)
+        if known is not None:
+            forged = delivery.strict and known != delivery.body_hash
+            return DeliveryOutcome.FORGED if forged else DeliveryOutcome.DUPLICATE
+        self.send(events)  # raises before anything is remembered, as the adapter does
+        if self.record_fails:
+            return DeliveryOutcome.ACCEPTED_UNRECORDED
+        self.writes += 1
+        self.delivered[delivery.key] = delivery.body_hash
+        return DeliveryOutcome.ACCEPTED
 
     def send(self, events: Sequence[LeadEvent]) -> None:
         from leadscore.errors import QueueUnavailable  # noqa: PLC0415

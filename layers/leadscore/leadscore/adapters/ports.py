@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, Protocol
 
 from leadscore.core.alerts import AlertMessage
@@ -77,11 +78,36 @@ class EventQueue(Protocol):
         """Put every event on the queue (one message each) or raise QueueUnavailable."""
 
 
-class OnceQueue(Protocol):
-    def send_once(self, delivery_key: str, events: Sequence[LeadEvent]) -> bool:
-        """Queue `events` unless a delivery with this key was accepted before; False if it was (a replay).
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One webhook request as the delivery record sees it.
 
-        Raises QueueUnavailable (nothing queued, the key not remembered: the sender's retry is accepted).
+    `key` names the delivery (a replay key such as Mailgun's token, or the batch of event ids); `body_hash`
+    is the SHA-256 of the raw body. `strict`: a different body under the same key is a forgery (the key is
+    signed but the body is not), rather than the same events serialised differently.
+    """
+
+    key: str
+    body_hash: str
+    strict: bool
+
+
+class DeliveryOutcome(StrEnum):
+    ACCEPTED = "accepted"  # queued now, and remembered
+    ACCEPTED_UNRECORDED = "accepted_unrecorded"  # queued now, but the record could not be written
+    DUPLICATE = "duplicate"  # the same delivery was accepted before: nothing queued
+    FORGED = "forged"  # a different body under a key accepted before: nothing queued
+
+
+class OnceQueue(Protocol):
+    def send(self, events: Sequence[LeadEvent]) -> None:
+        """Queue `events` without a delivery record (the scorer's per-lead dedup absorbs a repeat)."""
+
+    def send_once(self, delivery: Delivery, events: Sequence[LeadEvent]) -> DeliveryOutcome:
+        """Queue `events` unless `delivery` was accepted before, and remember it.
+
+        Raises QueueUnavailable (nothing queued, nothing remembered: the sender's retry is accepted) or
+        StoreUnavailable (the record could not be read: nothing queued).
         """
 
 

@@ -76,3 +76,6 @@ class WebhookSource:
     content_types: tuple[str, ...] = ("application/json",)
     replay_key: Callable[[WebhookRequest], str | None] = no_replay_key
     max_body_bytes: int = 256 * KIB
+    # True when the signature covers a timestamp checked against a window: a captured request cannot be
+    # replayed later, so a single-event delivery needs no delivery record (see services.ingest.delivery_of).
+    signed_timestamp: bool = False

@@ -146,4 +146,5 @@ SOURCE = WebhookSource(
     content_types=("application/json",),
     # Our own contract: at most ~60,000 characters of fields, up to 6x that as escaped non-ASCII.
     max_body_bytes=512 * KIB,
+    signed_timestamp=True,  # a request is valid only within the signature's time window
 )

@@ -130,4 +130,5 @@ SOURCE = WebhookSource(
     normalise=normalise,
     # Contact workflows send every property with its history; HubSpot never retries a 4xx (413).
     max_body_bytes=2 * MIB,
+    signed_timestamp=True,  # a request is valid only within the signature's time window
 )

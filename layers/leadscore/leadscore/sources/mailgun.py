@@ -143,4 +143,5 @@ SOURCE = WebhookSource(
     replay_key=replay_key,
     # One event per POST; Mailgun documents no maximum: event-data, headers, user-variables (KBs).
     max_body_bytes=256 * KIB,
+    signed_timestamp=True,  # a request is valid only within the signature's time window
 )

@@ -2,8 +2,8 @@
 
 Authentication: HTTP Basic credentials you put in the webhook URL (`https://user:password@…`); the secret
 holds "user:password" ("current" and, during a rotation, "previous"), compared in constant time. Postmark
-signs nothing and sends no timestamp: a replay carries the same record id and is refused (409) by the
-ingest service. https://postmarkapp.com/developer/webhooks/webhooks-overview
+signs nothing and sends no timestamp: a replay carries the same record id, so the ingest service keeps a
+delivery record and answers it as a duplicate (200, nothing queued). https://postmarkapp.com/developer/webhooks/webhooks-overview
 """
 
 from __future__ import annotations

@@ -188,4 +188,5 @@ SOURCE = WebhookSource(
     normalise=normalise,
     # SendGrid posts batches of up to 768 KB (and retries a non-2xx for 24 h): 768 KB + a third.
     max_body_bytes=1 * MIB,
+    signed_timestamp=True,  # a request is valid only within the signature's time window
 )

@@ -1,7 +1,7 @@
 """Tally webhooks (`POST /webhooks/tally`), one `FORM_RESPONSE` per request.
 
 Signature: `Tally-Signature: <base64 HMAC-SHA256(signing secret, raw body)>`. No timestamp is signed: a
-replay carries the same response id and is refused (409) by the ingest service.
+replay carries the same response id: recorded, and answered as a duplicate (200, nothing queued).
 https://tally.so/help/webhooks
 """
 

@@ -1,8 +1,8 @@
 """Typeform webhooks (`POST /webhooks/typeform`), one `form_response` per request.
 
 Signature: `Typeform-Signature: sha256=<base64 HMAC-SHA256(secret, raw body)>`; the secret is the one you
-set on the webhook. No timestamp is signed: a replay carries the same response token and is refused (409)
-by the ingest service. https://www.typeform.com/developers/webhooks/secure-your-webhooks/
+set on the webhook. No timestamp is signed: a replay carries the same response token, so the ingest service
+records the delivery and answers a replay as a duplicate (200, nothing queued). https://www.typeform.com/developers/webhooks/secure-your-webhooks/
 Payload: https://www.typeform.com/developers/webhooks/example-payload/
 """
 

@@ -2,7 +2,7 @@
 
 Signature: `x-webflow-signature: <hex HMAC-SHA256(secret, "<x-webflow-timestamp>:<raw body>")>`, the
 timestamp in milliseconds and within the replay window (300 s). Replays inside the window carry the same
-submission id and are refused (409) by the ingest service.
+submission id, which the scorer counts once.
 https://developers.webflow.com/data/docs/working-with-webhooks#validating-request-signatures
 """
 
@@ -86,4 +86,5 @@ SOURCE = WebhookSource(
     normalise=normalise,
     # One submission per POST, no documented maximum: the form fields and their values.
     max_body_bytes=512 * KIB,
+    signed_timestamp=True,  # a request is valid only within the signature's time window
 )
