@@ -16,10 +16,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from leadscore import clock
+from leadscore.adapters.alert_queue import FifoAlertQueue
 from leadscore.adapters.clients import client
 from leadscore.adapters.dynamodb import DynamoLeadStore
 from leadscore.adapters.secrets import pepper
-from leadscore.adapters.sns import SnsAlertPublisher
 from leadscore.core.rules import CompiledModel, compile_model
 from leadscore.errors import LeadscoreError
 from leadscore.models.events import LeadEvent
@@ -46,7 +46,7 @@ def build_service(settings: ScorerSettings) -> ScoringService:
     return ScoringService(
         scores=store,
         profiles=store,
-        publisher=SnsAlertPublisher(client("sns"), settings.topic_arn),
+        publisher=FifoAlertQueue(client("sqs"), settings.alerts_queue_url),
         models=models,
         pepper=pepper(settings.pepper_secret_id),
         clock=clock.now_epoch,
@@ -82,7 +82,7 @@ def score_record(record: SQSRecord) -> None:
             metrics.add_metric(name=f"Scored_{outcome.path.value}", unit=MetricUnit.Count, value=1)
             if outcome.alert_published:
                 metrics.add_metric(name="SalesAlerts", unit=MetricUnit.Count, value=1)
-                logger.info("sales alert published", extra={"alert_id": outcome.alert_published})
+                logger.info("sales alert handed to the alert queue", extra={"alert_id": outcome.alert_published})
 
 
 @logger.inject_lambda_context(clear_state=True)

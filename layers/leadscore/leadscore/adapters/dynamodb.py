@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import BotoCoreError, ClientError
 
-from leadscore.adapters.ports import DuePage, Profile, WriteResult
+from leadscore.adapters.ports import DuePage, Profile, PublishClaim, WriteResult
 from leadscore.adapters.score_item import (
     IDENTITY_KEYS,
     Expression,
@@ -195,6 +195,56 @@ class DynamoLeadStore:
             )
         except ClientError:
             return  # already completed by an earlier attempt
+
+    def hold_alert(self, lead_id: str, model_id: str, alert_id: str, lease_until: int) -> None:
+        try:
+            self._call(
+                self._client.update_item,
+                Key=score_key(lead_id, model_id),
+                UpdateExpression="SET #pending.#lease = :until, #v = #v + :one",
+                ConditionExpression="#pending.#id = :id",
+                ExpressionAttributeNames={"#pending": "pending", "#lease": "lease", "#v": "v", "#id": "id"},
+                ExpressionAttributeValues={
+                    ":until": serialise(lease_until),
+                    ":one": serialise(1),
+                    ":id": serialise(alert_id),
+                },
+            )
+        except ClientError:
+            return  # delivered meanwhile: nothing to hold
+
+    # --- AlertDeliveryStore -----------------------------------------------------------------------
+    def begin_publish(self, lead_id: str, model_id: str, alert_id: str, now: int) -> PublishClaim:
+        # Bumps the version: a scorer's full write computed before this marker must not erase it.
+        try:
+            self._call(
+                self._client.update_item,
+                Key=score_key(lead_id, model_id),
+                UpdateExpression="SET #pending.#pub = :now, #v = #v + :one",
+                ConditionExpression="#pending.#id = :id AND attribute_not_exists(#pending.#pub)",
+                ExpressionAttributeNames={"#pending": "pending", "#pub": "pub", "#v": "v", "#id": "id"},
+                ExpressionAttributeValues={":now": serialise(now), ":one": serialise(1), ":id": serialise(alert_id)},
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as exc:
+            pending = _deserializer.deserialize(exc.response.get("Item", {}).get("pending", {"NULL": True}))
+            if isinstance(pending, dict) and pending.get("id") == alert_id:
+                return PublishClaim.IN_DOUBT
+            return PublishClaim.DELIVERED
+        return PublishClaim.STARTED
+
+    def abandon_publish(self, lead_id: str, model_id: str, alert_id: str) -> None:
+        try:
+            self._call(
+                self._client.update_item,
+                Key=score_key(lead_id, model_id),
+                UpdateExpression="REMOVE #pending.#pub SET #v = #v + :one",
+                ConditionExpression="#pending.#id = :id",
+                ExpressionAttributeNames={"#pending": "pending", "#pub": "pub", "#v": "v", "#id": "id"},
+                ExpressionAttributeValues={":one": serialise(1), ":id": serialise(alert_id)},
+            )
+        except ClientError:
+            return
 
     # --- ProfileStore -----------------------------------------------------------------------------
     def upsert(self, lead_id: str, email: str, attributes: Mapping[str, Scalar], occurred_at: int) -> None:
