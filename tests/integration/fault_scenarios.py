@@ -15,13 +15,14 @@ from local.stack import EmulatedStack
 from tests.integration.fault_workload import (
     EndState,
     compiled_models,
+    crossing_batch,
     end_state,
     enqueue,
     expected,
     pepper_of,
     workload,
 )
-from tests.integration.faults import Call, delivered_alerts, inject, poll_once, redrive, settle
+from tests.integration.faults import Call, delivered_alerts, inject, poll_once, poll_then_wait, redrive, settle
 
 SCORER = "ScoreEventsFunction"
 DLQS = {"LeadEventsDLQ": "LeadEventsQueue", "AlertsFifoDLQ": "AlertsFifoQueue"}
@@ -39,9 +40,11 @@ def recover(stack: EmulatedStack) -> None:
     settle(stack)
 
 
-def update_item_failures(stack: EmulatedStack, seed: int, ratio: float = 0.3, events: int = 200) -> EndState:
+def update_item_failures(
+    stack: EmulatedStack, seed: int, ratio: float = 0.3, events: int = 200, leads: int = 20
+) -> EndState:
     """Scenario 1: a share of every UpdateItem fails (after the SDK's own retries)."""
-    batch = workload(events=events, seed=seed, tag=f"u{seed}")
+    batch = workload(events=events, leads=leads, seed=seed, tag=f"u{seed}")
     want = expected(batch, pepper_of(stack), compiled_models())
     enqueue(stack, batch)
     with inject(stack, "dynamodb", "UpdateItem", fail_ratio=ratio, seed=seed, error_code="InternalServerError"):
@@ -50,9 +53,11 @@ def update_item_failures(stack: EmulatedStack, seed: int, ratio: float = 0.3, ev
     return end_state(stack, want)
 
 
-def throttled_writes(stack: EmulatedStack, seed: int, ratio: float = 0.3, events: int = 200) -> EndState:
+def throttled_writes(
+    stack: EmulatedStack, seed: int, ratio: float = 0.3, events: int = 200, leads: int = 20
+) -> EndState:
     """Scenario 4: throttling on a share of DynamoDB writes (both throttling codes, after the SDK's retries)."""
-    batch = workload(events=events, seed=seed, tag=f"t{seed}")
+    batch = workload(events=events, leads=leads, seed=seed, tag=f"t{seed}")
     want = expected(batch, pepper_of(stack), compiled_models())
     enqueue(stack, batch)
     with (
@@ -66,12 +71,12 @@ def throttled_writes(stack: EmulatedStack, seed: int, ratio: float = 0.3, events
     return end_state(stack, want)
 
 
-def sns_outage(stack: EmulatedStack, events: int = 200) -> tuple[EndState, int]:
+def sns_outage(stack: EmulatedStack, events: int = 200, leads: int = 20) -> tuple[EndState, int]:
     """Scenario 3: SNS refuses every Publish while the queues settle, then comes back.
 
     Returns the end state and how many lead events were in the DLQ when the outage ended.
     """
-    batch = workload(events=events, seed=3, tag="sns")
+    batch = workload(events=events, leads=leads, seed=3, tag="sns")
     want = expected(batch, pepper_of(stack), compiled_models())
     enqueue(stack, batch)
     with inject(stack, "sns", "Publish", fail_ratio=1.0, error_code="InternalError"):
@@ -87,9 +92,9 @@ def _dlq(stack: EmulatedStack, name: str) -> list[object]:
     return list(dlq_messages(stack, name))
 
 
-def scorer_batch_calls(stack: EmulatedStack, events: int, tag: str) -> int:
-    """How many AWS calls the scorer's first batch makes on this workload (no faults)."""
-    batch = workload(events=events, leads=max(1, events // 5), seed=11, tag=tag)
+def scorer_batch_calls(stack: EmulatedStack, leads: int, tag: str) -> int:
+    """How many AWS calls the scorer makes on one batch of `crossing_batch(leads)` (no faults)."""
+    batch = crossing_batch(leads, tag=tag)
     enqueue(stack, batch)
     scorer = next(poller for poller in stack.pollers if poller.function.logical_id == SCORER)
     with inject(stack, predicate=lambda call: False, functions=(SCORER,)) as seen:
@@ -99,9 +104,9 @@ def scorer_batch_calls(stack: EmulatedStack, events: int, tag: str) -> int:
     return seen.calls
 
 
-def crash_at(stack: EmulatedStack, point: int, events: int = 10) -> EndState:
+def crash_at(stack: EmulatedStack, point: int, leads: int = 3) -> EndState:
     """Scenario 2: the scorer dies before its `point`-th AWS call of a batch; the batch is redelivered."""
-    batch = workload(events=events, leads=max(1, events // 5), seed=11, tag=f"c{point}")
+    batch = crossing_batch(leads, tag=f"c{point}")
     want = expected(batch, pepper_of(stack), compiled_models())
     enqueue(stack, batch)
     scorer = next(poller for poller in stack.pollers if poller.function.logical_id == SCORER)
@@ -110,24 +115,25 @@ def crash_at(stack: EmulatedStack, point: int, events: int = 10) -> EndState:
         return call.index == point
 
     with inject(stack, predicate=at_point, crash=True, functions=(SCORER,)):
-        poll_once(scorer)  # the batch the crash hits
+        poll_then_wait(stack, scorer)  # the batch the crash hits
     settle(stack)
     recover(stack)
     return end_state(stack, want)
 
 
-def crash_every_point(stack: EmulatedStack, events: int = 10, step: int = 1) -> tuple[int, Counter[str]]:
+def crash_every_point(stack: EmulatedStack, leads: int = 3, step: int = 1) -> tuple[int, Counter[str]]:
     """Scenario 2 over every call index of one batch: (points tried, summed end-state counters)."""
-    points = scorer_batch_calls(stack, events, tag="count")
+    points = scorer_batch_calls(stack, leads, tag="count")
     summary: Counter[str] = Counter()
     for point in range(0, points, step):
-        state = crash_at(stack, point, events)
+        state = crash_at(stack, point, leads)
         summary["duplicates"] += state.duplicate_alerts
         summary["missing"] += state.missing_alerts
         summary["wrong_totals"] += len(state.wrong_totals)
         summary["dlq"] += state.lead_events_dlq
         summary["owed"] += state.alerts_owed
         summary["pending"] += state.pending_outboxes
+        summary["delivered"] += state.alerts_delivered
     return points, summary
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -36,7 +36,7 @@ def compiled_models() -> list[CompiledModel]:
 def workload(events: int = 200, leads: int = 20, seed: int = 7, tag: str = "w") -> list[LeadEvent]:
     """`events` events over `leads` leads: each lead's first event is a form with who they are; the rest are
     forms, opens and clicks on one day (caps apply), shuffled, so some leads cross the sales threshold."""
-    rng = random.Random(seed)  # noqa: S311 - reproducible test data
+    rng = random.Random(seed)
     start = clock.now().replace(hour=9, minute=0, second=0, microsecond=0) - timedelta(days=1)
     out: list[LeadEvent] = []
     per_lead = events // leads
@@ -54,10 +54,49 @@ def workload(events: int = 200, leads: int = 20, seed: int = 7, tag: str = "w") 
                 props = {"form_id": rng.choice(FORMS)} if kind is EventType.FORM_SUBMITTED else {}
                 attrs = {}
             out.append(
-                LeadEvent(event_id=f"{tag}-{lead}-{index}", source="forms", type=kind, occurred_at=at,
-                          received_at=at, email=email, attributes=attrs, properties=props)  # fmt: skip
+                LeadEvent(
+                    event_id=f"{tag}-{lead}-{index}",
+                    source="forms",
+                    type=kind,
+                    occurred_at=at,
+                    received_at=at,
+                    email=email,
+                    attributes=attrs,
+                    properties=props,
+                )
             )
     rng.shuffle(out)
+    return out
+
+
+def crossing_batch(leads: int = 3, tag: str = "x") -> list[LeadEvent]:
+    """One scorer batch in which every lead crosses the sales threshold: who they are (60), an open, then a
+    demo request (+40). Every point of the alert path is inside the batch."""
+    start = clock.now().replace(hour=9, minute=0, second=0, microsecond=0) - timedelta(days=1)
+    out: list[LeadEvent] = []
+    for lead in range(leads):
+        email = f"lead{lead}-{tag}@target-{lead}.example"
+        who = {"first_name": f"Lead{lead}", "job_title": "VP Engineering", "company_size": 250,
+               "industry": "Software", "country": "GB"}  # fmt: skip
+        steps = [
+            (EventType.FORM_SUBMITTED, {"form_id": "whitepaper-download"}, who),
+            (EventType.EMAIL_OPENED, {}, {}),
+            (EventType.FORM_SUBMITTED, {"form_id": "demo-request"}, {}),
+        ]
+        for index, (kind, props, attrs) in enumerate(steps):
+            at = start + timedelta(minutes=lead, seconds=index)
+            out.append(
+                LeadEvent(
+                    event_id=f"{tag}-{lead}-{index}",
+                    source="forms",
+                    type=kind,
+                    occurred_at=at,
+                    received_at=at,
+                    email=email,
+                    attributes=attrs,
+                    properties=props,
+                )
+            )
     return out
 
 
@@ -138,7 +177,3 @@ def pepper_of(stack: EmulatedStack) -> bytes:
     from leadscore.adapters.secrets import pepper  # noqa: PLC0415 - the handlers' own reading of the secret
 
     return pepper(stack.physical("LeadIdPepperSecret"))
-
-
-def a_start_of(tag: str) -> datetime:
-    return datetime.now(UTC)

@@ -36,7 +36,7 @@ from local.stack import EmulatedStack
 running_function: contextvars.ContextVar[str | None] = contextvars.ContextVar("running_function", default=None)
 
 
-class Crash(BaseException):  # noqa: N818 - a simulated kill, not an error anyone handles
+class Crash(BaseException):
     """The process dies here: nothing after this point runs, not even the batch processor's bookkeeping."""
 
 
@@ -84,7 +84,7 @@ def inject(
     SDK raises it after its own retries), or `crash=True` raises `Crash`. `functions` limits it to calls made
     while the driver runs those functions (None: any handler call).
     """
-    rng = random.Random(seed)  # noqa: S311 - reproducible fault choice, not cryptography
+    rng = random.Random(seed)
     state = Injection()
     lock = threading.Lock()
     event = f"before-call.{service}.{operation}" if service != "*" else "before-call"
@@ -95,7 +95,7 @@ def inject(
         function = running_function.get()
         if functions is not None and function not in functions:
             return
-        if operation != "*" and model.name != operation:
+        if operation not in ("*", model.name):
             return
         with lock:
             call = Call(model.service_model.service_name, model.name, params, state.calls, function)
@@ -109,7 +109,7 @@ def inject(
             raise Crash(f"killed before {call.service}.{call.operation} (call {call.index})")
         raise ClientError({"Error": {"Code": error_code, "Message": "injected fault"}}, call.operation)
 
-    session = boto3._get_default_session()._session  # noqa: SLF001 - the session every boto3.client() copies
+    session = boto3._get_default_session()._session  # the session every boto3.client() copies
     unique_id = f"fault-{uuid.uuid4()}"
     session.register(event, handler, unique_id=unique_id)
     _clear_handler_caches(stack)  # the functions build new clients, which copy the handler
@@ -132,7 +132,7 @@ class PollResult:
 def poll_once(poller: QueuePoller) -> PollResult:
     """One batch through the function; failed records (all of them if it crashed) are visible again at once
     (the caller moves the clock past the visibility timeout before the next poll)."""
-    sqs = poller._sqs  # noqa: SLF001 - the poller's own client (created before any injection)
+    sqs = poller._sqs  # the poller's own client (created before any injection)
     request: dict[str, Any] = {
         "QueueUrl": poller.queue_url,
         "MaxNumberOfMessages": min(poller.source.batch_size, 10),
@@ -164,6 +164,15 @@ def poll_once(poller: QueuePoller) -> PollResult:
         else:
             sqs.delete_message(QueueUrl=poller.queue_url, ReceiptHandle=message["ReceiptHandle"])
     return PollResult(len(received), len(failed_ids), crashed)
+
+
+def poll_then_wait(stack: EmulatedStack, poller: QueuePoller) -> PollResult:
+    """One batch; if any record failed, time moves past the longest visibility timeout (as on AWS, where
+    failed records come back only then, after any lease the failed attempt took has expired)."""
+    result = poll_once(poller)
+    if result.failed:
+        clock.advance(timedelta(seconds=_longest_visibility(stack) + 1))
+    return result
 
 
 def settle(stack: EmulatedStack, *, max_rounds: int = 400, first: Callable[[], None] | None = None) -> int:

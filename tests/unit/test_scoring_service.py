@@ -13,7 +13,7 @@ from leadscore.adapters.memory import InMemoryPublisher
 from leadscore.core.alerts import AlertMessage
 from leadscore.core.identity import lead_id_for
 from leadscore.core.state import ScoreState, Stage
-from leadscore.errors import ContentionError, PublishFailed
+from leadscore.errors import ContentionError
 from leadscore.models.events import EventType, LeadEvent
 from leadscore.services.scoring import Path
 from tests.unit.builders import (

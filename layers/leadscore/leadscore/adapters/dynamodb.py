@@ -227,7 +227,8 @@ class DynamoLeadStore:
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as exc:
-            pending = _deserializer.deserialize(exc.response.get("Item", {}).get("pending", {"NULL": True}))
+            item: dict[str, Any] = dict(exc.response.get("Item", {}))  # type: ignore[call-overload]
+            pending: Any = _deserializer.deserialize(item["pending"]) if "pending" in item else None
             if isinstance(pending, dict) and pending.get("id") == alert_id:
                 return PublishClaim.IN_DOUBT
             return PublishClaim.DELIVERED

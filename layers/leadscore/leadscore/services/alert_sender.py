@@ -14,6 +14,7 @@ it publishes again, because a lost sales alert is worse than a second one (invar
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -53,10 +54,9 @@ class AlertSender:
         except PublishFailed:
             if claim is PublishClaim.STARTED:
                 # SNS refused it: certainly not sent, so the next attempt need not be in doubt.
-                try:
+                # If that fails too, the retry is "in doubt" and publishes: still one email, as this one failed.
+                with suppress(StoreUnavailable):
                     retry_idempotent(lambda: self.outbox.abandon_publish(lead_id, model_id, alert_id), pause=self.pause)
-                except StoreUnavailable:
-                    pass  # the retry will be "in doubt" and publish: still one email, since this one failed
             raise
         # SNS has it. Clearing the outbox is idempotent; retried here, it leaves the window above small.
         retry_idempotent(lambda: self.outbox.complete_alert(lead_id, model_id, alert_id, now), pause=self.pause)

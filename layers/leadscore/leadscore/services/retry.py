@@ -5,11 +5,9 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from typing import TypeVar
 
 from leadscore.errors import StoreUnavailable
 
-T = TypeVar("T")
 IDEMPOTENT_ATTEMPTS = 6
 
 
@@ -19,7 +17,7 @@ def backoff_pause(attempt: int) -> None:
     time.sleep(random.uniform(0, 0.05 * 2**attempt))  # noqa: S311 - jitter, not cryptography
 
 
-def retry_idempotent(
+def retry_idempotent[T](
     operation: Callable[[], T],
     *,
     attempts: int = IDEMPOTENT_ATTEMPTS,

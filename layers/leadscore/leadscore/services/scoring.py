@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -199,19 +200,15 @@ class AlertOutbox:
         except (PublishFailed, StoreUnavailable):
             self._release(state.lead_id, model.id, pending.alert_id)
             return None
-        try:
-            # The queue's sender owns it now; a hold that fails only lets the lease lapse early (a second
-            # hand-off is then dropped by the queue, or finds the alert delivered).
+        # The queue's sender owns it now; a hold that fails only lets the lease lapse early (a second
+        # hand-off is then dropped by the queue, or finds the alert delivered).
+        with suppress(StoreUnavailable):
             retry_idempotent(
                 lambda: self.scores.hold_alert(state.lead_id, model.id, pending.alert_id, now + self.hold_seconds),
                 pause=self.pause,
             )
-        except StoreUnavailable:
-            pass
         return pending.alert_id
 
     def _release(self, lead_id: str, model_id: str, alert_id: str) -> None:
-        try:
+        with suppress(StoreUnavailable):  # else the lease expires by itself
             self.scores.release_alert(lead_id, model_id, alert_id)
-        except StoreUnavailable:
-            pass  # the lease expires by itself
