@@ -152,3 +152,23 @@ def test_a_decay_crash_mid_segment_is_finished_by_the_retry_without_double_decay
     settle(stack)
     assert {lead: store.load(lead, model.id).version for lead in want} == versions  # type: ignore[union-attr]
     assert Decimal(0) <= min(state.engagement for state in want.values())
+
+
+def test_an_alert_stranded_by_an_alert_queue_outage_goes_out_with_the_next_sweep(stack: EmulatedStack) -> None:
+    # Given a crossing batch, and the alert FIFO queue refusing the scorer's hand-off
+    enqueue(stack, crossing_batch(2, tag="sweep"))
+    with inject(stack, "sqs", "SendMessage", fail_ratio=1.0, error_code="ServiceUnavailable", functions=(SCORER,)):
+        settle(stack)
+
+    # Then every event was scored (no record failed for the alert) and the alerts wait in their outboxes
+    assert dlq_messages(stack, "LeadEventsDLQ") == []
+    assert delivered_alerts(stack) == {}
+    assert sum(1 for item in stack.score_items() if "pending" in item) == 2
+
+    # When the sweep's schedule fires (the leads have no further event)
+    result = stack.run_schedule("AlertSweepSchedule")
+
+    # Then it handed both over, sales got each once, and the outboxes are empty
+    assert result == {"handed_over": 2}
+    assert sorted(delivered_alerts(stack).values()) == [1, 1]
+    assert [item for item in stack.score_items() if "pending" in item or "alert_pk" in item] == []

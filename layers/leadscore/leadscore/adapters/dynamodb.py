@@ -19,6 +19,7 @@ from leadscore.adapters.score_item import (
     from_item,
     full_update,
     lead_key,
+    pending_partition,
     score_key,
     serialise,
 )
@@ -35,6 +36,7 @@ T = TypeVar("T")
 _deserializer = TypeDeserializer()
 PROFILE_SK = "PROFILE"
 DECAY_INDEX = "by-decay"
+PENDING_INDEX = "by-pending-alert"
 BATCH_GET_LIMIT = 100  # DynamoDB's per-request maximum
 BATCH_GET_ATTEMPTS = 5
 
@@ -141,9 +143,15 @@ class DynamoLeadStore:
             response = self._call(
                 self._client.update_item,
                 Key=score_key(lead_id, model_id),
-                UpdateExpression="SET #pending.#lease = :until, #v = #v + :one",
+                UpdateExpression="SET #pending.#lease = :until, #due = :until, #v = #v + :one",
                 ConditionExpression="#pending.#id = :id AND #pending.#lease <= :now",
-                ExpressionAttributeNames={"#pending": "pending", "#lease": "lease", "#v": "v", "#id": "id"},
+                ExpressionAttributeNames={
+                    "#pending": "pending",
+                    "#lease": "lease",
+                    "#v": "v",
+                    "#id": "id",
+                    "#due": "alert_due",
+                },
                 ExpressionAttributeValues={
                     ":until": serialise(lease_until),
                     ":one": serialise(1),
@@ -161,9 +169,15 @@ class DynamoLeadStore:
             self._call(
                 self._client.update_item,
                 Key=score_key(lead_id, model_id),
-                UpdateExpression="SET #pending.#lease = :zero, #v = #v + :one",
+                UpdateExpression="SET #pending.#lease = :zero, #due = :zero, #v = #v + :one",
                 ConditionExpression="#pending.#id = :id",
-                ExpressionAttributeNames={"#pending": "pending", "#lease": "lease", "#v": "v", "#id": "id"},
+                ExpressionAttributeNames={
+                    "#pending": "pending",
+                    "#lease": "lease",
+                    "#v": "v",
+                    "#id": "id",
+                    "#due": "alert_due",
+                },
                 ExpressionAttributeValues={
                     ":zero": serialise(0),
                     ":one": serialise(1),
@@ -178,10 +192,14 @@ class DynamoLeadStore:
             self._call(
                 self._client.update_item,
                 Key=score_key(lead_id, model_id),
-                UpdateExpression=("REMOVE #pending SET #alerts = #alerts + :one, #alert_at = :now, #v = #v + :one"),
+                UpdateExpression=(
+                    "REMOVE #pending, #alert_pk, #due SET #alerts = #alerts + :one, #alert_at = :now, #v = #v + :one"
+                ),
                 ConditionExpression="#pending.#id = :id",
                 ExpressionAttributeNames={
                     "#pending": "pending",
+                    "#alert_pk": "alert_pk",
+                    "#due": "alert_due",
                     "#alerts": "alerts",
                     "#alert_at": "alert_at",
                     "#v": "v",
@@ -201,9 +219,15 @@ class DynamoLeadStore:
             self._call(
                 self._client.update_item,
                 Key=score_key(lead_id, model_id),
-                UpdateExpression="SET #pending.#lease = :until, #v = #v + :one",
+                UpdateExpression="SET #pending.#lease = :until, #due = :until, #v = #v + :one",
                 ConditionExpression="#pending.#id = :id",
-                ExpressionAttributeNames={"#pending": "pending", "#lease": "lease", "#v": "v", "#id": "id"},
+                ExpressionAttributeNames={
+                    "#pending": "pending",
+                    "#lease": "lease",
+                    "#v": "v",
+                    "#id": "id",
+                    "#due": "alert_due",
+                },
                 ExpressionAttributeValues={
                     ":until": serialise(lease_until),
                     ":one": serialise(1),
@@ -212,6 +236,17 @@ class DynamoLeadStore:
             )
         except ClientError:
             return  # delivered meanwhile: nothing to hold
+
+    def due_alerts(self, model_id: str, now: int, limit: int) -> list[str]:
+        """Lead ids of `model_id` whose pending alert's lease ended by `now` (the sparse by-pending-alert index)."""
+        response = self._call(
+            self._client.query,
+            IndexName=PENDING_INDEX,
+            KeyConditionExpression="alert_pk = :pk AND alert_due <= :now",
+            ExpressionAttributeValues={":pk": serialise(pending_partition(model_id)), ":now": serialise(now)},
+            Limit=limit,
+        )
+        return [str(item["pk"]["S"]).removeprefix("LEAD#") for item in response.get("Items", [])]
 
     # --- AlertDeliveryStore -----------------------------------------------------------------------
     def begin_publish(self, lead_id: str, model_id: str, alert_id: str, now: int) -> PublishClaim:

@@ -120,6 +120,15 @@ class InMemoryLeadStore:
     def hold_alert(self, lead_id: str, model_id: str, alert_id: str, lease_until: int) -> None:
         self._change_pending(lead_id, model_id, alert_id, lease_until=lease_until)
 
+    def due_alerts(self, model_id: str, now: int, limit: int) -> list[str]:
+        with self._lock:
+            self.reads += 1
+            return [
+                lead_id
+                for (lead_id, model), state in self.scores.items()
+                if model == model_id and state.alert_pending is not None and state.alert_pending.lease_until <= now
+            ][:limit]
+
     def begin_publish(self, lead_id: str, model_id: str, alert_id: str, now: int) -> PublishClaim:
         with self._lock:
             current = self.scores.get((lead_id, model_id))

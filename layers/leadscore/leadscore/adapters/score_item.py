@@ -94,6 +94,11 @@ def stage_partition(model_id: str, stage: Stage, lead_id: str) -> str | None:
     return f"{model_id}#{stage.value}#{_shard(lead_id, STAGE_SHARDS)}"
 
 
+def pending_partition(model_id: str) -> str:
+    """Pending alerts are few at any time (they leave within seconds): one index partition per model."""
+    return f"{model_id}#pending"
+
+
 def decay_partition(model_id: str, lead_id: str) -> str:
     return f"{model_id}#{_shard(lead_id, DECAY_SHARDS)}"
 
@@ -147,6 +152,10 @@ def to_item_values(state: ScoreState, keys: RuleKeys) -> dict[str, Any]:
             "stage": pending.stage.value,
             **({} if pending.publishing_at is None else {"pub": pending.publishing_at}),
         },
+        # Sparse by-pending-alert index (only while an alert is in the outbox): the sweep's way to find
+        # alerts whose lease ran out with no event of the lead to take them over.
+        "alert_pk": None if pending is None else pending_partition(state.model_id),
+        "alert_due": None if pending is None else pending.lease_until,
         "alerts": state.alerts_sent,
         "alert_at": state.last_alert_at,
         "suppressed": state.suppressed,

@@ -58,3 +58,7 @@ class DecaySettings(_Settings):
 class AlertSenderSettings(_Settings):
     table_name: str = Field(alias="LEADS_TABLE_NAME")
     topic_arn: str = Field(alias="SALES_ALERTS_TOPIC_ARN")
+    # The sweep: models to compose stranded alerts with, and the queue to hand them to.
+    models_dir: Path = Field(alias="SCORING_MODELS_DIR")
+    alerts_queue_url: str = Field(alias="ALERTS_QUEUE_URL")
+    alert_lease_seconds: Annotated[int, Field(ge=1, le=900)] = Field(60, alias="ALERT_LEASE_SECONDS")
