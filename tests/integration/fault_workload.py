@@ -104,7 +104,7 @@ def enqueue(stack: EmulatedStack, events: list[LeadEvent]) -> None:
     sqs = boto3.client("sqs")
     url = stack.physical("LeadEventsQueue")
     for start in range(0, len(events), 10):
-        entries = [
+        entries: list[Any] = [
             {"Id": str(i), "MessageBody": event.model_dump_json()} for i, event in enumerate(events[start : start + 10])
         ]
         sqs.send_message_batch(QueueUrl=url, Entries=entries)

@@ -111,7 +111,7 @@ def inject(
 
     session = boto3._get_default_session()._session  # the session every boto3.client() copies
     unique_id = f"fault-{uuid.uuid4()}"
-    session.register(event, handler, unique_id=unique_id)
+    session.register(event, handler, unique_id=unique_id)  # type: ignore[arg-type]
     _clear_handler_caches(stack)  # the functions build new clients, which copy the handler
     try:
         yield state
@@ -206,10 +206,10 @@ def dlq_messages(stack: EmulatedStack, dlq: str) -> list[dict[str, Any]]:
         batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"]).get("Messages", [])
         if not batch:
             break
-        for message in batch:
-            seen[message["MessageId"]] = message
-    for message in seen.values():
-        sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0)
+        for received in batch:
+            seen[received["MessageId"]] = dict(received)
+    for kept in seen.values():
+        sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=kept["ReceiptHandle"], VisibilityTimeout=0)
     return list(seen.values())
 
 

@@ -27,7 +27,7 @@ from tests.integration.fault_scenarios import (
 from tests.integration.fault_workload import EndState, compiled_models, crossing_batch, enqueue, workload
 from tests.integration.faults import Call, delivered_alerts, dlq_messages, inject, poll_once, poll_then_wait, settle
 
-EVENTS, LEADS = 40, 8
+EVENTS, LEADS = 30, 6
 
 
 @pytest.fixture(autouse=True)

@@ -14,6 +14,8 @@ from leadscore.core.alerts import AlertMessage
 from leadscore.core.identity import lead_id_for
 from leadscore.errors import PublishFailed, StoreUnavailable
 from leadscore.services.alert_sender import AlertSender, Sent
+from leadscore.services.alert_sweep import AlertSweep
+from leadscore.services.scoring import AlertOutbox
 from tests.unit.builders import MONDAY, PEPPER, FakeClock, ScoringRig, a_form_event, a_scoring_rig
 
 EMAIL = "ada@analytical.example"
@@ -201,3 +203,40 @@ def test_a_hand_off_the_queue_refuses_fails_no_record_and_the_next_event_hands_i
     rig.service.process(a_form_event(form_id="newsletter-signup", at=MONDAY + 120))
     assert len(hop.published) == 1
     assert rig.store.scores[(LEAD, "default")].alert_pending is None
+
+
+def test_the_sweep_hands_over_a_stranded_alert_once_and_leaves_live_leases_alone() -> None:
+    # Given a lead whose hand-off the alert queue refused (lease released), and no further event
+    rig = a_scoring_rig()
+    rig.service.process(a_form_event(title="VP Sales", size=250, industry="Software", country="GB", form_id="x"))
+    hop = rig.publisher
+
+    class Refusing:
+        def publish(self, message: AlertMessage) -> str:
+            raise PublishFailed("SQS unavailable")
+
+    rig.service.publisher = Refusing()
+    rig.service.process(a_form_event(form_id="demo-request", at=MONDAY + 60))
+    sweep = AlertSweep(store=rig.store, outbox=AlertOutbox(rig.store, rig.store, hop), models=rig.models)
+
+    # When the sweep runs / Then it hands the alert over, and sales gets it once
+    assert sweep.run(rig.clock.now) == 1
+    assert len(hop.published) == 1
+    assert rig.store.scores[(LEAD, "default")].alert_pending is None
+
+    # When it runs again / Then there is nothing left to sweep
+    assert sweep.run(rig.clock.now + 600) == 0
+    assert len(hop.published) == 1
+
+
+def test_the_sweep_skips_an_alert_whose_holder_is_still_within_its_lease() -> None:
+    # Given a crossing whose hand-off was accepted but whose sender has not run yet (SNS failing)
+    rig = a_scoring_rig()
+    rig.publisher.fail_next = 1
+    rig.service.process(a_form_event(title="VP Sales", size=250, industry="Software", country="GB", form_id="x"))
+    rig.service.process(a_form_event(form_id="demo-request", at=MONDAY + 60))
+    sweep = AlertSweep(store=rig.store, outbox=AlertOutbox(rig.store, rig.store, rig.publisher), models=rig.models)
+
+    # When the sweep runs within the hold / Then it leaves the alert to the queue
+    assert sweep.run(rig.clock.now + 60) == 0
+    assert len(rig.publisher.handed_off) == 1
