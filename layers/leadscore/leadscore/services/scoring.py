@@ -178,8 +178,9 @@ class AlertOutbox:
         """
         pending = state.alert_pending
         assert pending is not None
+        holding = holds_lease
         try:
-            if not holds_lease:
+            if not holding:
                 if pending.lease_until > now:
                     return None
                 claimed = self.scores.claim_alert(
@@ -187,7 +188,7 @@ class AlertOutbox:
                 )
                 if claimed is None:
                     return None  # claimed or completed by someone else in the meantime
-                state = claimed
+                state, holding = claimed, True
             profile = self.profiles.get(state.lead_id)
             message = compose_alert(
                 state,
@@ -198,7 +199,8 @@ class AlertOutbox:
             )
             self.publisher.publish(message)
         except (PublishFailed, StoreUnavailable):
-            self._release(state.lead_id, model.id, pending.alert_id)
+            if holding:  # never free a lease someone else holds
+                self._release(state.lead_id, model.id, pending.alert_id)
             return None
         # The queue's sender owns it now; a hold that fails only lets the lease lapse early (a second
         # hand-off is then dropped by the queue, or finds the alert delivered).
