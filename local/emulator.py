@@ -14,6 +14,7 @@ from typing import Any
 import boto3
 from moto.dynamodb.responses import DynamoHandler
 from moto.server import ThreadedMotoServer
+from moto.sqs import models as sqs_models
 
 from local.cfn import REGION, Physical, Template
 
@@ -38,7 +39,31 @@ def serialise_dynamodb_requests() -> None:
             return original(self)
 
     DynamoHandler.call_action = call_action  # type: ignore[method-assign]
+    remember_fifo_deduplication_ids()
     _patched = True
+
+
+def remember_fifo_deduplication_ids() -> None:
+    """A FIFO queue drops a copy sent within 5 minutes of the first, even if the first was received and
+    deleted meanwhile (AWS: "messages sent with the same deduplication ID are accepted but not delivered
+    during the 5-minute interval"). moto compares only with messages still in the queue; remember every
+    accepted id per queue, as SQS does, so tests of the alert hop measure SQS, not moto."""
+    original = sqs_models.Queue.add_message
+    window_ms = sqs_models.DEDUPLICATION_TIME_IN_SECONDS * 1000
+
+    def add_message(self: Any, message: Any) -> None:
+        key = message.deduplication_id if self.fifo_queue else None
+        if key is None:
+            original(self, message)
+            return
+        accepted: dict[str, int] = self.__dict__.setdefault("_leadscore_dedup", {})
+        first = accepted.get(key)
+        if first is not None and message.sent_timestamp - first < window_ms:
+            return  # accepted, not delivered
+        accepted[key] = message.sent_timestamp
+        original(self, message)
+
+    sqs_models.Queue.add_message = add_message  # type: ignore[method-assign]
 
 
 def _free_port() -> int:
@@ -156,7 +181,12 @@ def _create_queues(template: Template) -> None:
     for name, body in queues.items():  # first all queues, then the redrive policies that refer to them
         props = body["Properties"]
         attributes = {key: str(props[key]) for key in ("VisibilityTimeout", "MessageRetentionPeriod") if key in props}
-        url = client.create_queue(QueueName=f"leadscore-local-{name}", Attributes=attributes)["QueueUrl"]  # type: ignore[arg-type]
+        queue_name = f"leadscore-local-{name}"
+        if props.get("FifoQueue"):  # FIFO queues: the .fifo suffix CloudFormation adds, dedup as declared
+            queue_name += ".fifo"
+            attributes["FifoQueue"] = "true"
+            attributes["ContentBasedDeduplication"] = str(bool(props.get("ContentBasedDeduplication"))).lower()
+        url = client.create_queue(QueueName=queue_name, Attributes=attributes)["QueueUrl"]  # type: ignore[arg-type]
         arn = client.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         template.physical[name] = Physical(url, {"Arn": arn, "QueueName": arn.rsplit(":", 1)[1], "QueueUrl": url})
     for name, body in queues.items():

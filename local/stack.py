@@ -22,6 +22,7 @@ from local.poller import QueuePoller
 
 ROOT = Path(__file__).resolve().parents[1]
 STACK_FILE = "stack.json"  # in the ledger dir: how the leadscore CLI finds a running local stack
+ALERTS_QUEUE = "AlertsFifoQueue"  # the alert dedup hop in front of SalesAlertsTopic
 _deserializer = TypeDeserializer()
 
 # Locally: no X-Ray daemon, no metrics shipping (EMF to stdout would drown the demo), quieter logs.
@@ -246,7 +247,13 @@ class EmulatedStack:
         return url
 
     def alerts(self) -> list[dict[str, Any]]:
-        """Every sales alert published so far (consumed: each is returned once)."""
+        """Every sales alert sales has received so far (consumed: each is returned once).
+
+        Alerts reach the topic through the deduplicating FIFO hop (AlertsFifoQueue -> SendAlertsFunction):
+        what is still on that queue is sent first, then the topic's subscriber is read."""
+        for poller in self.pollers:
+            if poller.source.queue == ALERTS_QUEUE:
+                poller.drain()
         sqs = boto3.client("sqs")
         alerts: list[dict[str, Any]] = []
         while True:

@@ -18,9 +18,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
 from leadscore import clock
+from leadscore.adapters.alert_queue import FifoAlertQueue
 from leadscore.adapters.clients import client
 from leadscore.adapters.dynamodb import DynamoLeadStore
-from leadscore.adapters.sns import SnsAlertPublisher
 from leadscore.adapters.sqs import SqsJsonQueue
 from leadscore.core.rules import CompiledModel, compile_model
 from leadscore.models.model_files import load_models
@@ -45,7 +45,7 @@ def load_compiled_models(models_dir: Path) -> tuple[CompiledModel, ...]:
 def build_service(settings: DecaySettings) -> tuple[DecayService, SqsJsonQueue]:
     models = load_compiled_models(settings.models_dir)
     store = DynamoLeadStore(client("dynamodb"), settings.table_name, models)
-    publisher = SnsAlertPublisher(client("sns"), settings.topic_arn)
+    publisher = FifoAlertQueue(client("sqs"), settings.alerts_queue_url)
     outbox = AlertOutbox(store, store, publisher, settings.alert_lease_seconds)
     service = DecayService(store=store, models=models, outbox=outbox)
     return service, SqsJsonQueue(client("sqs"), settings.segments_queue_url)

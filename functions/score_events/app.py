@@ -16,13 +16,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from leadscore import clock
+from leadscore.adapters.alert_queue import FifoAlertQueue
 from leadscore.adapters.clients import client
 from leadscore.adapters.dynamodb import DynamoLeadStore
 from leadscore.adapters.firehose import FirehoseLedgerSink
 from leadscore.adapters.ledger_files import FileLedgerSink
 from leadscore.adapters.secrets import pepper
-from leadscore.adapters.sns import SnsAlertPublisher
-
 # ---- website: stitching visitors to leads (services/stitching.py) ----
 from leadscore.adapters.visits import DynamoVisitorStore
 from leadscore.core.rules import CompiledModel, compile_model
@@ -64,7 +63,7 @@ def build_service(settings: ScorerSettings) -> ScoringService:
         ledger=build_ledger(settings),
         scores=store,
         profiles=store,
-        publisher=SnsAlertPublisher(client("sns"), settings.topic_arn),
+        publisher=FifoAlertQueue(client("sqs"), settings.alerts_queue_url),
         models=models,
         pepper=pepper(settings.pepper_secret_id),
         clock=clock.now_epoch,
@@ -145,7 +144,7 @@ def score_record(record: SQSRecord) -> None:
             metrics.add_metric(name=f"Scored_{outcome.path.value}", unit=MetricUnit.Count, value=1)
             if outcome.alert_published:
                 metrics.add_metric(name="SalesAlerts", unit=MetricUnit.Count, value=1)
-                logger.info("sales alert published", extra={"alert_id": outcome.alert_published})
+                logger.info("sales alert handed to the alert queue", extra={"alert_id": outcome.alert_published})
 
 
 @logger.inject_lambda_context(clear_state=True)

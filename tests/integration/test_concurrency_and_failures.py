@@ -68,6 +68,7 @@ def test_fifty_concurrent_events_on_one_lead_are_all_counted_and_alert_once(stac
     # When 50 scorer invocations run at once against the emulated DynamoDB (threaded moto server)
     with ThreadPoolExecutor(max_workers=len(records)) as pool:
         list(pool.map(deliver, records))
+    stack.drain()  # and the alert path (FIFO hop, sender) runs on its own queue
 
     # Then no update was lost or doubled: fit 55 + 40 x 8 + min(10, 3) opens
     score = the_score(stack)

@@ -20,7 +20,7 @@ from leadscore.sources.base import WebhookRequest
 from leadscore.sources.registry import SOURCES
 from local.load import EndState, Planned, check_stack
 from local.stack import EmulatedStack
-from tests.integration.faults import AwsFaults
+from tests.integration.ingest_faults import AwsFaults
 from tests.providers import BY_NAME, PROVIDERS, Credentials, Provider, Signed, sample
 
 WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}

@@ -18,12 +18,15 @@ from pathlib import Path
 from typing import Any
 
 from leadscore.adapters.memory import InMemoryLeadStore, InMemoryPublisher, InMemoryQueue
+from leadscore.core.alerts import AlertMessage
 from leadscore.core.rules import CompiledModel, compile_model
 from leadscore.core.scoring import EventFacts, ScoreResult, facts_from_event, new_state, score_event
 from leadscore.core.state import ScoreState
+from leadscore.errors import PublishFailed, StoreUnavailable
 from leadscore.models.events import EventType, LeadEvent, Scalar
 from leadscore.models.model_files import load_model_file
 from leadscore.models.scoring_model import ScoringModel
+from leadscore.services.alert_sender import AlertSender, Sent
 from leadscore.services.ingest import IngestService
 from leadscore.services.scoring import ScoringService
 from leadscore.sources.base import WebhookRequest
@@ -280,12 +283,61 @@ def score_all(
 
 
 @dataclass
+class InMemoryAlertHop:
+    """The alert path after the scorer, in memory: the FIFO queue (a copy of an alert id sent within
+    `dedup_seconds` of the first is dropped, whether or not the first was consumed) and the real AlertSender
+    publishing to `sns`. Each hand-off is sent at once; what the sender could not send stays queued for
+    `redeliver()`. `published` is what sales received; `fail_next` makes SNS fail like an outage."""
+
+    store: InMemoryLeadStore
+    clock: FakeClock
+    sns: InMemoryPublisher = field(default_factory=InMemoryPublisher)
+    dedup_seconds: int = 300
+    handed_off: list[AlertMessage] = field(default_factory=list)  # every hand-off the queue accepted
+    queued: list[AlertMessage] = field(default_factory=list)
+    results: list[Sent] = field(default_factory=list)
+    _first_sent: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def published(self) -> list[AlertMessage]:
+        return self.sns.published
+
+    @property
+    def fail_next(self) -> int:
+        return self.sns.fail_next
+
+    @fail_next.setter
+    def fail_next(self, count: int) -> None:
+        self.sns.fail_next = count
+
+    def publish(self, message: AlertMessage) -> str:
+        now = self.clock()
+        first = self._first_sent.get(message.alert_id)
+        if first is not None and now - first < self.dedup_seconds:
+            return f"dedup-{message.alert_id}"
+        self._first_sent[message.alert_id] = now
+        self.handed_off.append(message)
+        self.queued.append(message)
+        self.redeliver()
+        return f"queued-{len(self.handed_off)}"
+
+    def redeliver(self) -> None:
+        sender = AlertSender(outbox=self.store, publisher=self.sns, clock=self.clock, pause=lambda _: None)
+        for message in list(self.queued):
+            try:
+                self.results.append(sender.send(message))
+            except (PublishFailed, StoreUnavailable):
+                continue  # stays queued: SQS redelivers after the visibility timeout
+            self.queued.remove(message)
+
+
+@dataclass
 class ScoringRig:
     """A ScoringService wired to in-memory fakes, with handles on each fake."""
 
     service: ScoringService
     store: InMemoryLeadStore
-    publisher: InMemoryPublisher
+    publisher: InMemoryAlertHop
     clock: FakeClock
     models: Sequence[CompiledModel] = field(default_factory=tuple)
 
@@ -294,12 +346,11 @@ def a_scoring_rig(
     *models: CompiledModel,
     clock: FakeClock | None = None,
     store: InMemoryLeadStore | None = None,
-    publisher: InMemoryPublisher | None = None,
     lease_seconds: int = LEASE_SECONDS,
 ) -> ScoringRig:
     clock = clock or FakeClock()
     store = store or InMemoryLeadStore()
-    publisher = publisher or InMemoryPublisher()
+    publisher = InMemoryAlertHop(store, clock)
     chosen = models or (the_default_model(),)
     service = ScoringService(
         scores=store,

@@ -13,7 +13,7 @@ from leadscore.adapters.memory import InMemoryPublisher
 from leadscore.core.alerts import AlertMessage
 from leadscore.core.identity import lead_id_for
 from leadscore.core.state import ScoreState, Stage
-from leadscore.errors import ContentionError, PublishFailed
+from leadscore.errors import ContentionError
 from leadscore.models.events import EventType, LeadEvent
 from leadscore.services.scoring import Path
 from tests.unit.builders import (
@@ -92,7 +92,7 @@ def test_an_event_no_rule_scores_touches_nothing() -> None:
     assert (rig.store.reads, rig.store.writes) == (0, 0)
 
 
-def test_an_sns_failure_on_the_crossing_is_retried_and_publishes_exactly_one_alert() -> None:
+def test_an_sns_failure_on_the_crossing_fails_no_record_and_the_alert_retries_on_its_own_path() -> None:
     # Given a known lead, and SNS failing once
     rig = a_scoring_rig()
     who, demo = crossing_events()
@@ -100,31 +100,33 @@ def test_an_sns_failure_on_the_crossing_is_retried_and_publishes_exactly_one_ale
     rig.publisher.fail_next = 1
 
     # When the crossing event is processed
-    with pytest.raises(PublishFailed):
-        rig.service.process(demo)
-
-    # Then the score is stored with the alert in its outbox, and the failed publisher released its lease
-    pending = stored(rig).alert_pending
-    assert pending is not None
-    assert pending.lease_until == 0
-    assert stored(rig).total == 95
-    assert rig.publisher.published == []
-
-    # When SQS redelivers the record (at once: the lease is free)
     [outcome] = rig.service.process(demo)
 
-    # Then exactly one alert is published, the outbox is empty and the score did not change again
+    # Then the event is scored and its record succeeds; the alert is on the alert queue, not yet sent, and
+    # the failed attempt was forgotten (SNS refused it: the retry is not in doubt)
+    assert outcome.alert_published is not None
+    pending = stored(rig).alert_pending
+    assert pending is not None
+    assert pending.publishing_at is None
+    assert pending.lease_until > rig.clock.now  # held for the queue's sender: events leave it alone
+    assert stored(rig).total == 95
+    assert rig.publisher.published == []
+    assert len(rig.publisher.queued) == 1
+
+    # When the alert queue redelivers it
+    rig.publisher.redeliver()
+
+    # Then exactly one alert is published and the outbox is empty
     assert [message.alert_id for message in rig.publisher.published] == [pending.alert_id]
-    assert outcome.path is Path.DUPLICATE
-    assert outcome.alert_published == pending.alert_id
     state = stored(rig)
     assert state.alert_pending is None
     assert state.alerts_sent == 1
     assert state.total == 95
 
-    # When the event comes yet again / Then nothing more is published
-    rig.clock.advance(LEASE_SECONDS)
-    rig.service.process(demo)
+    # When the event comes yet again, much later / Then nothing more is published
+    rig.clock.advance(LEASE_SECONDS * 100)
+    [again] = rig.service.process(demo)
+    assert again.path is Path.DUPLICATE
     assert len(rig.publisher.published) == 1
 
 

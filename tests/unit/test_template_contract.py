@@ -59,9 +59,9 @@ def test_the_alert_lease_outlives_the_scorer_and_expires_before_sqs_redelivers(t
 
 
 def test_every_queue_consumer_reports_partial_batch_failures_and_its_queue_has_a_dlq(template: Any) -> None:
-    # Given every SQS event source mapping (the scorer's, the decay segments')
+    # Given every SQS event source mapping (the scorer's, the decay segments', the alert sender's)
     mappings = resources_of_type(template, "AWS::Lambda::EventSourceMapping")
-    assert set(mappings) == {"ScoreEventsFunctionLeadEvents", "DecayScoresFunctionSegments"}
+    assert set(mappings) == {"ScoreEventsFunctionLeadEvents", "DecayScoresFunctionSegments", "SendAlertsFunctionAlerts"}
 
     # Then failed records are retried alone and eventually parked, never lost or endlessly retried
     for mapping in mappings.values():
@@ -69,6 +69,29 @@ def test_every_queue_consumer_reports_partial_batch_failures_and_its_queue_has_a
         queue = template["Resources"][queue_name]["Properties"]
         assert mapping["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
         assert queue["RedrivePolicy"]["maxReceiveCount"] >= 3
+
+
+def test_alerts_pass_a_deduplicating_fifo_hop_keyed_by_alert_id_before_the_topic(template: Any) -> None:
+    # Given the alert queue, its DLQ and who may publish to the sales topic
+    resources = template["Resources"]
+    queue = resources["AlertsFifoQueue"]["Properties"]
+    dlq = resources["AlertsFifoDLQ"]["Properties"]
+
+    # Then it deduplicates by the id the scorer sets (not by content), is encrypted like the topic, parks
+    # failures in a FIFO DLQ, gives the sender six times its timeout, and only the sender publishes to SNS
+    assert (queue["FifoQueue"], queue["ContentBasedDeduplication"]) == (True, False)
+    assert queue["KmsMasterKeyId"] == resources["SalesAlertsTopic"]["Properties"]["KmsMasterKeyId"]
+    assert dlq["FifoQueue"] is True
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["AlertsFifoDLQ", "Arn"]}
+    assert queue["VisibilityTimeout"] >= 6 * resources["SendAlertsFunction"]["Properties"]["Timeout"]
+    publishers = {
+        name
+        for name, body in resources_of_type(template, "AWS::Serverless::Function").items()
+        for statement in _role_statements(template, body)
+        if "sns:Publish" in _listed(statement["Action"]) and statement["Resource"] == {"Ref": "SalesAlertsTopic"}
+    }
+    assert publishers == {"SendAlertsFunction"}
+    assert "ALERTS_QUEUE_URL" in environment(template, "ScoreEventsFunction")
 
 
 def test_the_decay_job_is_scheduled_with_retries_a_dlq_and_an_async_failure_destination(template: Any) -> None:

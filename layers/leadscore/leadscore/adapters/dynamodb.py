@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import BotoCoreError, ClientError
 
-from leadscore.adapters.ports import DuePage, Profile, WriteResult
+from leadscore.adapters.ports import DuePage, Profile, PublishClaim, WriteResult
 from leadscore.adapters.score_item import (
     IDENTITY_KEYS,
     Expression,
@@ -19,6 +19,7 @@ from leadscore.adapters.score_item import (
     from_item,
     full_update,
     lead_key,
+    pending_partition,
     score_key,
     serialise,
 )
@@ -37,6 +38,7 @@ _deserializer = TypeDeserializer()
 PROFILE_SK = "PROFILE"
 OUTCOME = "outcome"  # the lead's latest outcome, a small map on its profile item
 DECAY_INDEX = "by-decay"
+PENDING_INDEX = "by-pending-alert"
 BATCH_GET_LIMIT = 100  # DynamoDB's per-request maximum
 BATCH_GET_ATTEMPTS = 5
 
@@ -145,9 +147,15 @@ class DynamoLeadStore:
             response = self._call(
                 self._client.update_item,
                 Key=score_key(lead_id, model_id),
-                UpdateExpression="SET #pending.#lease = :until, #v = #v + :one",
+                UpdateExpression="SET #pending.#lease = :until, #due = :until, #v = #v + :one",
                 ConditionExpression="#pending.#id = :id AND #pending.#lease <= :now",
-                ExpressionAttributeNames={"#pending": "pending", "#lease": "lease", "#v": "v", "#id": "id"},
+                ExpressionAttributeNames={
+                    "#pending": "pending",
+                    "#lease": "lease",
+                    "#v": "v",
+                    "#id": "id",
+                    "#due": "alert_due",
+                },
                 ExpressionAttributeValues={
                     ":until": serialise(lease_until),
                     ":one": serialise(1),
@@ -165,9 +173,15 @@ class DynamoLeadStore:
             self._call(
                 self._client.update_item,
                 Key=score_key(lead_id, model_id),
-                UpdateExpression="SET #pending.#lease = :zero, #v = #v + :one",
+                UpdateExpression="SET #pending.#lease = :zero, #due = :zero, #v = #v + :one",
                 ConditionExpression="#pending.#id = :id",
-                ExpressionAttributeNames={"#pending": "pending", "#lease": "lease", "#v": "v", "#id": "id"},
+                ExpressionAttributeNames={
+                    "#pending": "pending",
+                    "#lease": "lease",
+                    "#v": "v",
+                    "#id": "id",
+                    "#due": "alert_due",
+                },
                 ExpressionAttributeValues={
                     ":zero": serialise(0),
                     ":one": serialise(1),
@@ -182,10 +196,14 @@ class DynamoLeadStore:
             self._call(
                 self._client.update_item,
                 Key=score_key(lead_id, model_id),
-                UpdateExpression=("REMOVE #pending SET #alerts = #alerts + :one, #alert_at = :now, #v = #v + :one"),
+                UpdateExpression=(
+                    "REMOVE #pending, #alert_pk, #due SET #alerts = #alerts + :one, #alert_at = :now, #v = #v + :one"
+                ),
                 ConditionExpression="#pending.#id = :id",
                 ExpressionAttributeNames={
                     "#pending": "pending",
+                    "#alert_pk": "alert_pk",
+                    "#due": "alert_due",
                     "#alerts": "alerts",
                     "#alert_at": "alert_at",
                     "#v": "v",
@@ -199,6 +217,74 @@ class DynamoLeadStore:
             )
         except ClientError:
             return  # already completed by an earlier attempt
+
+    def hold_alert(self, lead_id: str, model_id: str, alert_id: str, lease_until: int) -> None:
+        try:
+            self._call(
+                self._client.update_item,
+                Key=score_key(lead_id, model_id),
+                UpdateExpression="SET #pending.#lease = :until, #due = :until, #v = #v + :one",
+                ConditionExpression="#pending.#id = :id",
+                ExpressionAttributeNames={
+                    "#pending": "pending",
+                    "#lease": "lease",
+                    "#v": "v",
+                    "#id": "id",
+                    "#due": "alert_due",
+                },
+                ExpressionAttributeValues={
+                    ":until": serialise(lease_until),
+                    ":one": serialise(1),
+                    ":id": serialise(alert_id),
+                },
+            )
+        except ClientError:
+            return  # delivered meanwhile: nothing to hold
+
+    def due_alerts(self, model_id: str, now: int, limit: int) -> list[str]:
+        """Lead ids of `model_id` whose pending alert's lease ended by `now` (the sparse by-pending-alert index)."""
+        response = self._call(
+            self._client.query,
+            IndexName=PENDING_INDEX,
+            KeyConditionExpression="alert_pk = :pk AND alert_due <= :now",
+            ExpressionAttributeValues={":pk": serialise(pending_partition(model_id)), ":now": serialise(now)},
+            Limit=limit,
+        )
+        return [str(item["pk"]["S"]).removeprefix("LEAD#") for item in response.get("Items", [])]
+
+    # --- AlertDeliveryStore -----------------------------------------------------------------------
+    def begin_publish(self, lead_id: str, model_id: str, alert_id: str, now: int) -> PublishClaim:
+        # Bumps the version: a scorer's full write computed before this marker must not erase it.
+        try:
+            self._call(
+                self._client.update_item,
+                Key=score_key(lead_id, model_id),
+                UpdateExpression="SET #pending.#pub = :now, #v = #v + :one",
+                ConditionExpression="#pending.#id = :id AND attribute_not_exists(#pending.#pub)",
+                ExpressionAttributeNames={"#pending": "pending", "#pub": "pub", "#v": "v", "#id": "id"},
+                ExpressionAttributeValues={":now": serialise(now), ":one": serialise(1), ":id": serialise(alert_id)},
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as exc:
+            item: dict[str, Any] = dict(exc.response.get("Item", {}))  # type: ignore[call-overload]
+            pending: Any = _deserializer.deserialize(item["pending"]) if "pending" in item else None
+            if isinstance(pending, dict) and pending.get("id") == alert_id:
+                return PublishClaim.IN_DOUBT
+            return PublishClaim.DELIVERED
+        return PublishClaim.STARTED
+
+    def abandon_publish(self, lead_id: str, model_id: str, alert_id: str) -> None:
+        try:
+            self._call(
+                self._client.update_item,
+                Key=score_key(lead_id, model_id),
+                UpdateExpression="REMOVE #pending.#pub SET #v = #v + :one",
+                ConditionExpression="#pending.#id = :id",
+                ExpressionAttributeNames={"#pending": "pending", "#pub": "pub", "#v": "v", "#id": "id"},
+                ExpressionAttributeValues={":one": serialise(1), ":id": serialise(alert_id)},
+            )
+        except ClientError:
+            return
 
     # --- ProfileStore -----------------------------------------------------------------------------
     def upsert(self, lead_id: str, email: str, attributes: Mapping[str, Scalar], occurred_at: int) -> None:

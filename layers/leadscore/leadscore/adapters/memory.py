@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from leadscore.adapters.ports import Delivery, DeliveryOutcome, DuePage, Profile, WriteResult
+from leadscore.adapters.ports import Delivery, DeliveryOutcome, DuePage, Profile, PublishClaim, WriteResult
 from leadscore.adapters.score_item import DECAY_SHARDS, decay_index_entry, decay_partition
 from leadscore.core.alerts import AlertMessage
 from leadscore.core.fast_path import FastPathPlan
@@ -117,6 +117,43 @@ class InMemoryLeadStore:
                 alert_pending=None,
                 alerts_sent=current.alerts_sent + 1,
                 last_alert_at=now,
+            )
+
+    def hold_alert(self, lead_id: str, model_id: str, alert_id: str, lease_until: int) -> None:
+        self._change_pending(lead_id, model_id, alert_id, lease_until=lease_until)
+
+    def due_alerts(self, model_id: str, now: int, limit: int) -> list[str]:
+        with self._lock:
+            self.reads += 1
+            return [
+                lead_id
+                for (lead_id, model), state in self.scores.items()
+                if model == model_id and state.alert_pending is not None and state.alert_pending.lease_until <= now
+            ][:limit]
+
+    def begin_publish(self, lead_id: str, model_id: str, alert_id: str, now: int) -> PublishClaim:
+        with self._lock:
+            current = self.scores.get((lead_id, model_id))
+            pending = current.alert_pending if current else None
+            if current is None or pending is None or pending.alert_id != alert_id:
+                return PublishClaim.DELIVERED
+            if pending.publishing_at is not None:
+                return PublishClaim.IN_DOUBT
+        self._change_pending(lead_id, model_id, alert_id, publishing_at=now)
+        return PublishClaim.STARTED
+
+    def abandon_publish(self, lead_id: str, model_id: str, alert_id: str) -> None:
+        self._change_pending(lead_id, model_id, alert_id, publishing_at=None)
+
+    def _change_pending(self, lead_id: str, model_id: str, alert_id: str, **changes: Any) -> None:
+        with self._lock:
+            self.writes += 1
+            current = self.scores.get((lead_id, model_id))
+            pending = current.alert_pending if current else None
+            if current is None or pending is None or pending.alert_id != alert_id:
+                return
+            self.scores[(lead_id, model_id)] = replace(
+                current, version=current.version + 1, alert_pending=replace(pending, **changes)
             )
 
     def upsert(self, lead_id: str, email: str, attributes: Mapping[str, Scalar], occurred_at: int) -> None:

@@ -54,6 +54,30 @@ class ScoreStore(Protocol):
     def complete_alert(self, lead_id: str, model_id: str, alert_id: str, now: int) -> None:
         """Mark the pending alert as published (clears the outbox, counts the alert)."""
 
+    def hold_alert(self, lead_id: str, model_id: str, alert_id: str, lease_until: int) -> None:
+        """Keep the lease on the pending alert until `lease_until` (it was handed to the alert queue)."""
+
+
+class PublishClaim(StrEnum):
+    """What the alert sender found when it asked to publish a pending alert."""
+
+    STARTED = "started"  # the attempt is recorded: publish, then complete
+    DELIVERED = "delivered"  # the outbox no longer holds this alert: it went out already
+    IN_DOUBT = "in_doubt"  # an earlier attempt began and never completed: it may or may not have reached SNS
+
+
+class AlertDeliveryStore(Protocol):
+    """The outbox as the alert sender sees it (the score item's pending alert)."""
+
+    def begin_publish(self, lead_id: str, model_id: str, alert_id: str, now: int) -> PublishClaim:
+        """Record a publish attempt on the pending alert, unless one is recorded already or it is gone."""
+
+    def abandon_publish(self, lead_id: str, model_id: str, alert_id: str) -> None:
+        """Forget a publish attempt that certainly failed (SNS refused it), so the next one starts clean."""
+
+    def complete_alert(self, lead_id: str, model_id: str, alert_id: str, now: int) -> None:
+        """Clear the outbox and count the alert (idempotent: a no-op once done)."""
+
 
 class ProfileStore(Protocol):
     def upsert(self, lead_id: str, email: str, attributes: Mapping[str, Scalar], occurred_at: int) -> None:

@@ -94,6 +94,11 @@ def stage_partition(model_id: str, stage: Stage, lead_id: str) -> str | None:
     return f"{model_id}#{stage.value}#{_shard(lead_id, STAGE_SHARDS)}"
 
 
+def pending_partition(model_id: str) -> str:
+    """Pending alerts are few at any time (they leave within seconds): one index partition per model."""
+    return f"{model_id}#pending"
+
+
 def decay_partition(model_id: str, lead_id: str) -> str:
     return f"{model_id}#{_shard(lead_id, DECAY_SHARDS)}"
 
@@ -145,7 +150,12 @@ def to_item_values(state: ScoreState, keys: RuleKeys) -> dict[str, Any]:
             "lease": pending.lease_until,
             "total": pending.total,
             "stage": pending.stage.value,
+            **({} if pending.publishing_at is None else {"pub": pending.publishing_at}),
         },
+        # Sparse by-pending-alert index (only while an alert is in the outbox): the sweep's way to find
+        # alerts whose lease ran out with no event of the lead to take them over.
+        "alert_pk": None if pending is None else pending_partition(state.model_id),
+        "alert_due": None if pending is None else pending.lease_until,
         "alerts": state.alerts_sent,
         "alert_at": state.last_alert_at,
         "suppressed": state.suppressed,
@@ -212,6 +222,7 @@ def from_item(item: dict[str, Any], keys: RuleKeys) -> ScoreState:
             lease_until=int(pending["lease"]),
             total=Decimal(pending["total"]),
             stage=Stage(pending["stage"]),
+            publishing_at=_int(pending.get("pub")),
         ),
         alerts_sent=int(data.get("alerts", 0)),
         last_alert_at=_int(data.get("alert_at")),

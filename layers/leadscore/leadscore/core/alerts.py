@@ -23,6 +23,8 @@ class AlertMessage:
     subject: str
     body: str
     attributes: Mapping[str, str | Decimal]  # model, stage, band, score, alert_id (for subscriber filters)
+    lead_id: str = ""  # whose outbox the alert sits in (the sender clears it once SNS has the alert)
+    model_id: str = ""
 
 
 def _number(value: Decimal) -> str:
@@ -99,4 +101,6 @@ def compose_alert(
             "score": state.total,
             "alert_id": pending.alert_id,
         },
+        lead_id=state.lead_id,
+        model_id=model.id,
     )

@@ -33,6 +33,9 @@ class PendingAlert:
     lease_until: int
     total: Decimal
     stage: Stage
+    # When the alert sender began publishing it (None: no attempt yet). Set before the SNS call and cleared
+    # with the outbox: a sender that finds it set cannot know whether the earlier attempt reached SNS.
+    publishing_at: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

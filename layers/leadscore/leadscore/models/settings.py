@@ -38,7 +38,8 @@ class IngestSettings(_Settings):
 
 class ScorerSettings(_Settings):
     table_name: str = Field(alias="LEADS_TABLE_NAME")
-    topic_arn: str = Field(alias="SALES_ALERTS_TOPIC_ARN")
+    # Alerts go to the deduplicating FIFO queue; SendAlertsFunction publishes them to the sales topic.
+    alerts_queue_url: str = Field(alias="ALERTS_QUEUE_URL")
     pepper_secret_id: str = Field(alias="LEAD_ID_PEPPER_SECRET_ID")
     models_dir: Path = Field(alias="SCORING_MODELS_DIR")
     alert_lease_seconds: Annotated[int, Field(ge=1, le=900)] = Field(60, alias="ALERT_LEASE_SECONDS")
@@ -51,7 +52,16 @@ class DecaySettings(_Settings):
     table_name: str = Field(alias="LEADS_TABLE_NAME")
     models_dir: Path = Field(alias="SCORING_MODELS_DIR")
     segments_queue_url: str = Field(alias="DECAY_SEGMENTS_QUEUE_URL")
-    topic_arn: str = Field(alias="SALES_ALERTS_TOPIC_ARN")  # to deliver alerts stranded in the outbox
+    alerts_queue_url: str = Field(alias="ALERTS_QUEUE_URL")  # to hand over alerts stranded in the outbox
     alert_lease_seconds: Annotated[int, Field(ge=1, le=900)] = Field(60, alias="ALERT_LEASE_SECONDS")
     # Stop taking new pages with this much of the invocation left; the rest goes back to the queue.
     reserve_seconds: Annotated[int, Field(ge=5, le=600)] = Field(30, alias="DECAY_RESERVE_SECONDS")
+
+
+class AlertSenderSettings(_Settings):
+    table_name: str = Field(alias="LEADS_TABLE_NAME")
+    topic_arn: str = Field(alias="SALES_ALERTS_TOPIC_ARN")
+    # The sweep: models to compose stranded alerts with, and the queue to hand them to.
+    models_dir: Path = Field(alias="SCORING_MODELS_DIR")
+    alerts_queue_url: str = Field(alias="ALERTS_QUEUE_URL")
+    alert_lease_seconds: Annotated[int, Field(ge=1, le=900)] = Field(60, alias="ALERT_LEASE_SECONDS")

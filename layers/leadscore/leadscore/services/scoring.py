@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -24,11 +25,12 @@ from leadscore.core.scoring import (
     score_event,
 )
 from leadscore.core.state import ScoreState, Stage
-from leadscore.errors import ContentionError, PublishFailed
+from leadscore.errors import ContentionError, PublishFailed, StoreUnavailable
 from leadscore.ledger.recorder import LedgerRecorder, fast_path_hits
 from leadscore.ledger.records import Standing
 from leadscore.models.events import LeadEvent
 from leadscore.models.outcomes import OUTCOME_TYPES
+from leadscore.services.retry import backoff_pause, retry_idempotent
 
 MAX_ATTEMPTS = 10  # exact-path retries under contention on one lead; then SQS redelivers the event
 
@@ -51,7 +53,7 @@ class ModelOutcome:
     path: Path
     state: ScoreState | None  # after the event (None: the fast path, or a no-op the scorer did not read)
     stage_changed: bool = False
-    alert_published: str | None = None  # alert id published during this call
+    alert_published: str | None = None  # alert id handed to the alert queue during this call
     hits: tuple[RuleHit, ...] = ()  # what the event's engagement rules gave (for the ledger)
     stage_before: Stage | None = None
     standing: Standing | None = None  # the fast path's totals after its write (it has no state)
@@ -79,8 +81,8 @@ class ScoringService:
         """Score `event` under every model.
 
         Raises:
-            ContentionError, PublishFailed, StoreUnavailable: all retryable; the caller reports the record
-            as failed so SQS redelivers it, and redelivery changes no score twice.
+            ContentionError, StoreUnavailable: retryable; the caller reports the record as failed so SQS
+            redelivers it, and redelivery changes no score twice. Never for a pending alert (see AlertOutbox).
         """
         facts = facts_from_event(event)
         lead_id = lead_id_for(event.email, self.pepper)
@@ -172,47 +174,69 @@ class ScoringService:
         return outbox.deliver(model, state, now, holds_lease=holds_lease)
 
 
+HANDOFF_HOLD_SECONDS = 900  # once the alert queue has an alert, look at it again only after this long
+
+
 @dataclass
 class AlertOutbox:
-    """Delivers a lead's pending alert exactly once (the scorer after its write; the decay job for strays)."""
+    """Hands a lead's pending alert to the alert queue (the scorer after its write; the decay job for strays).
+
+    The publisher here is the deduplicating hop (adapters/alert_queue.py: SQS FIFO, deduplication id = alert
+    id); its sender (services/alert_sender.py) publishes to SNS and then clears the outbox. So handing the
+    same alert over twice is harmless: within the queue's 5-minute window SQS drops the copy, after it the
+    sender finds the outbox cleared (or its own attempt in doubt) and publishes nothing new.
+    """
 
     scores: ScoreStore
     profiles: ProfileStore
     publisher: AlertPublisher
     alert_lease_seconds: int = 60
+    hold_seconds: int = HANDOFF_HOLD_SECONDS
+    pause: Callable[[int], None] = field(default=backoff_pause, repr=False)
 
     def deliver(self, model: CompiledModel, state: ScoreState, now: int, *, holds_lease: bool) -> str | None:
-        """Publish the pending alert once. Returns its id if this call published it.
+        """Hand the pending alert to the alert queue once. Returns its id if this call handed it over.
 
-        Whoever holds a live lease is responsible: it publishes, or its own record fails and is redelivered
-        (after the lease has been released, or has expired). So a call that finds a live lease held by
-        someone else leaves the alert alone and succeeds, and a stranded alert (lease expired) is taken
-        over by the next event of the lead.
+        Whoever holds a live lease is responsible: a call that finds a live lease held by someone else leaves
+        the alert alone, and a stranded alert (lease expired) is taken over by the next caller. Never raises
+        for the alert's sake: the event was scored, and a failed hand-off frees the lease for the lead's next
+        event, the decay run or the alert DLQ's redrive (the alert keeps its own retry path).
         """
         pending = state.alert_pending
         assert pending is not None
-        if not holds_lease:
-            if pending.lease_until > now:
-                return None
-            claimed = self.scores.claim_alert(
-                state.lead_id, model.id, pending.alert_id, now, now + self.alert_lease_seconds
-            )
-            if claimed is None:
-                return None  # claimed or completed by someone else in the meantime
-            state = claimed
-        profile = self.profiles.get(state.lead_id)
-        message = compose_alert(
-            state,
-            pending,
-            model,
-            profile.attributes if profile else {},
-            profile.email if profile else None,
-        )
+        holding = holds_lease
         try:
+            if not holding:
+                if pending.lease_until > now:
+                    return None
+                claimed = self.scores.claim_alert(
+                    state.lead_id, model.id, pending.alert_id, now, now + self.alert_lease_seconds
+                )
+                if claimed is None:
+                    return None  # claimed or completed by someone else in the meantime
+                state, holding = claimed, True
+            profile = self.profiles.get(state.lead_id)
+            message = compose_alert(
+                state,
+                pending,
+                model,
+                profile.attributes if profile else {},
+                profile.email if profile else None,
+            )
             self.publisher.publish(message)
-        except PublishFailed:
-            # Let the redelivery of this record (or any later event of the lead) take over at once.
-            self.scores.release_alert(state.lead_id, model.id, pending.alert_id)
-            raise
-        self.scores.complete_alert(state.lead_id, model.id, pending.alert_id, now)
+        except (PublishFailed, StoreUnavailable):
+            if holding:  # never free a lease someone else holds
+                self._release(state.lead_id, model.id, pending.alert_id)
+            return None
+        # The queue's sender owns it now; a hold that fails only lets the lease lapse early (a second
+        # hand-off is then dropped by the queue, or finds the alert delivered).
+        with suppress(StoreUnavailable):
+            retry_idempotent(
+                lambda: self.scores.hold_alert(state.lead_id, model.id, pending.alert_id, now + self.hold_seconds),
+                pause=self.pause,
+            )
         return pending.alert_id
+
+    def _release(self, lead_id: str, model_id: str, alert_id: str) -> None:
+        with suppress(StoreUnavailable):  # else the lease expires by itself
+            self.scores.release_alert(lead_id, model_id, alert_id)
