@@ -22,7 +22,6 @@ from leadscore.adapters.dynamodb import DynamoLeadStore
 from leadscore.adapters.firehose import FirehoseLedgerSink
 from leadscore.adapters.ledger_files import FileLedgerSink
 from leadscore.adapters.secrets import pepper
-# ---- website: stitching visitors to leads (services/stitching.py) ----
 from leadscore.adapters.visits import DynamoVisitorStore
 from leadscore.core.rules import CompiledModel, compile_model
 from leadscore.errors import LeadscoreError
