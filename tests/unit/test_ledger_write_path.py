@@ -11,7 +11,7 @@ from botocore.stub import Stubber
 
 from leadscore.adapters.firehose import MAX_BATCH_RECORDS, FirehoseLedgerSink, pack
 from leadscore.adapters.memory import InMemoryLedgerSink
-from leadscore.errors import LedgerUnavailable, PublishFailed
+from leadscore.errors import LedgerUnavailable, StoreUnavailable
 from leadscore.ledger.recorder import LedgerRecorder
 from leadscore.ledger.records import LedgerRecord, dedupe, to_json_line
 from leadscore.models.events import EventType, LeadEvent
@@ -121,18 +121,31 @@ def test_an_outcome_event_is_recorded_with_the_lead_standing_and_kept_on_its_pro
 
 
 def test_redelivery_and_a_failure_midway_leave_exactly_one_kept_line_per_event_and_model() -> None:
-    # Given a lead about to cross the sales threshold while SNS is down
+    # Given a store whose write of the demo request's second model fails once (throttled past the SDK's
+    # retries), after its first model's write went through
     rig, recorder, sink = a_recording_rig()
-    rig.publisher.fail_next = 1
     events = a_day_of_events()
+    demo = events[4]
+    store = rig.service.scores
+    write = store.save
+    armed = {"on": False}
 
-    # When the batch is scored: the demo request fails after its first model's write (alert not published)
+    def save_failing_once(state: Any, expected_version: int) -> Any:
+        if armed["on"] and state.model_id != "default":
+            armed["on"] = False
+            raise StoreUnavailable("throttled past the SDK's retries")
+        return write(state, expected_version)
+
+    store.save = save_failing_once
+
+    # When the batch is scored: the demo request fails midway (the scorer reports its record failed)
     failed_items = []
     for event in events:
         recorder.begin(event.event_id)
+        armed["on"] = event is demo
         try:
             rig.service.process(event)
-        except PublishFailed:
+        except StoreUnavailable:
             failed_items.append(event)
     recorder.flush()
     # and SQS redelivers the failed item, and also one that had succeeded (a lost delete)
