@@ -18,11 +18,13 @@ from pydantic import ValidationError
 from leadscore import clock
 from leadscore.adapters.clients import client
 from leadscore.adapters.dynamodb import DynamoLeadStore
+from leadscore.adapters.lead_reads import DynamoLeadsReader
 from leadscore.adapters.secrets import pepper
 from leadscore.adapters.sns import SnsAlertPublisher
 
 # ---- website: stitching visitors to leads (services/stitching.py) ----
 from leadscore.adapters.visits import DynamoVisitorStore
+from leadscore.core.erasure import suppression_key
 from leadscore.core.rules import CompiledModel, compile_model
 from leadscore.errors import LeadscoreError
 from leadscore.models.events import LeadEvent
@@ -30,6 +32,7 @@ from leadscore.models.model_files import load_models
 from leadscore.models.settings import ScorerSettings
 from leadscore.models.visit_settings import LINKED_VISITOR_DAYS, StitchSettings
 from leadscore.observability import CAPTURE_COLD_START, logger, metrics, tracer
+from leadscore.services.scoring import Path as ScoringPath
 from leadscore.services.scoring import ScoringService
 from leadscore.services.stitching import StitchingService
 from leadscore.services.track import read_link_message
@@ -49,12 +52,16 @@ def load_compiled_models(models_dir: Path) -> tuple[CompiledModel, ...]:
 def build_service(settings: ScorerSettings) -> ScoringService:
     models = load_compiled_models(settings.models_dir)
     store = DynamoLeadStore(client("dynamodb"), settings.table_name, models)
+    # ---- leads API: erased addresses are suppressed by keyed hash (core/erasure.py) ----
+    key = pepper(settings.pepper_secret_id)
+    erasures = DynamoLeadsReader(client("dynamodb"), settings.table_name)
     return ScoringService(
+        erased=lambda email: erasures.is_suppressed(suppression_key(email, key)),
         scores=store,
         profiles=store,
         publisher=SnsAlertPublisher(client("sns"), settings.topic_arn),
         models=models,
-        pepper=pepper(settings.pepper_secret_id),
+        pepper=key,
         clock=clock.now_epoch,
         alert_lease_seconds=settings.alert_lease_seconds,
     )
@@ -121,7 +128,11 @@ def score_record(record: SQSRecord) -> None:
     service = build_service(ScorerSettings.from_env(os.environ))
     for event in parse_events(record.body):
         logger.append_keys(event_id=event.event_id, source=event.source, event_type=event.type.value)
-        for outcome in service.process(event):
+        outcomes = service.process(event)
+        if any(outcome.path is ScoringPath.SUPPRESSED for outcome in outcomes):
+            metrics.add_metric(name="ErasedEventsDropped", unit=MetricUnit.Count, value=1)
+            continue  # an erased address: no score, no profile, no visitor link
+        for outcome in outcomes:
             metrics.add_metric(name=f"Scored_{outcome.path.value}", unit=MetricUnit.Count, value=1)
             if outcome.alert_published:
                 metrics.add_metric(name="SalesAlerts", unit=MetricUnit.Count, value=1)

@@ -20,6 +20,11 @@ class EventType(StrEnum):
     EMAIL_BOUNCED = "email_bounced"
     EMAIL_COMPLAINED = "email_complained"
     EMAIL_UNSUBSCRIBED = "email_unsubscribed"
+    # Outcomes recorded by sales (leads API feedback; shared with the ledger branch, same names)
+    SALES_ACCEPTED = "sales_accepted"
+    SALES_REJECTED = "sales_rejected"
+    DEAL_WON = "deal_won"
+    DEAL_LOST = "deal_lost"
 
 
 def normalise_email(email: str) -> str:

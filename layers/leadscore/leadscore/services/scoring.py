@@ -39,6 +39,7 @@ class Path(StrEnum):
     EXACT = "exact"  # computed from the state the failed condition returned
     DUPLICATE = "duplicate"
     NO_OP = "no_op"
+    SUPPRESSED = "suppressed"  # the address was erased (leads API): the event is dropped, nothing written
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +63,9 @@ class ScoringService:
     clock: Callable[[], int]
     alert_lease_seconds: int = 60
     pause: Callable[[int], None] = field(default=jittered_pause, repr=False)
+    # Erasure (services/leads.py): is this normalised address suppressed? Asked only before a lead would be
+    # created (no score item), so scoring a known lead costs nothing more.
+    erased: Callable[[str], bool] | None = None
 
     def process(self, event: LeadEvent) -> list[ModelOutcome]:
         """Score `event` under every model.
@@ -74,14 +78,28 @@ class ScoringService:
         lead_id = lead_id_for(event.email, self.pepper)
         profile_written = False
         outcomes: list[ModelOutcome] = []
+        answer: list[bool] = []
+
+        def erased() -> bool:  # asked at most once per event
+            if not answer:
+                answer.append(self.erased is not None and self.erased(event.email))
+            return answer[0]
+
         for model in self.models:
-            outcome, wrote_profile = self._score_under(model, facts, event, lead_id, profile_written)
+            outcome, wrote_profile = self._score_under(model, facts, event, lead_id, profile_written, erased=erased)
             profile_written = profile_written or wrote_profile
             outcomes.append(outcome)
         return outcomes
 
     def _score_under(
-        self, model: CompiledModel, facts: EventFacts, event: LeadEvent, lead_id: str, profile_written: bool
+        self,
+        model: CompiledModel,
+        facts: EventFacts,
+        event: LeadEvent,
+        lead_id: str,
+        profile_written: bool,
+        *,
+        erased: Callable[[], bool] = lambda: False,
     ) -> tuple[ModelOutcome, bool]:
         now = self.clock()
         plan = plan_fast_path(facts, model, now=now)
@@ -94,6 +112,8 @@ class ScoringService:
             return ModelOutcome(model.id, Path.NO_OP, None), False
         else:
             state = self.scores.load(lead_id, model.id)  # rare: a rule worth more than its own cap
+        if state is None and erased():
+            return ModelOutcome(model.id, Path.SUPPRESSED, None), False
 
         result, wrote_profile = self._apply_exactly(
             model=model,
