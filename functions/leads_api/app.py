@@ -88,6 +88,14 @@ def invalid(exc: RequestValidationError) -> Response[Any]:
     return _json(422, "invalid_request", f"invalid: {names}", details)
 
 
+@app.exception_handler(ValueError)
+def unreadable_body(exc: ValueError) -> Response[Any]:
+    # The resolver parses the body by its Content-Type before validation (e.g. a multipart body without a
+    # boundary): anything it cannot read is the caller's problem, never a 500.
+    logger.info("unreadable request body", extra={"reason": type(exc).__name__})
+    return _json(415, "unsupported_media_type", "Send the body as application/json.")
+
+
 @app.exception_handler([StoreUnavailable, QueueUnavailable, GetParameterError, SecretMissing])
 def unavailable(exc: Exception) -> Response[Any]:
     logger.error("dependency unavailable", extra={"reason": type(exc).__name__})

@@ -45,6 +45,10 @@ class MissingScope(LeadscoreError):
         self.scope = scope
 
 
+def _ok(description: str, model: type[Any]) -> dict[int, OpenAPIResponse]:
+    return {200: {"description": description, "content": {"application/json": {"model": model}}}}
+
+
 def _error(description: str) -> OpenAPIResponse:
     return {"description": description, "content": {"application/json": {"model": ErrorBody}}}
 
@@ -55,6 +59,7 @@ UNAUTHORIZED: dict[int, OpenAPIResponse] = {
 FORBIDDEN: dict[int, OpenAPIResponse] = {403: _error("The token lacks the route's scope (named in the message).")}
 NOT_FOUND: dict[int, OpenAPIResponse] = {404: _error("No lead with this email address or lead id.")}
 CONFLICT: dict[int, OpenAPIResponse] = {409: _error("The Idempotency-Key was used before with another body.")}
+UNSUPPORTED: dict[int, OpenAPIResponse] = {415: _error("The body is not application/json.")}
 INVALID: dict[int, OpenAPIResponse] = {422: _error("A parameter or the body is invalid (named in `details`).")}
 UNAVAILABLE: dict[int, OpenAPIResponse] = {503: _error("A dependency is unavailable; retry.")}
 
@@ -89,7 +94,7 @@ def require(scope: str) -> str | None:
 @router.get(
     "/leads/<ref>",
     summary="A lead's page: scores decayed to now, breakdown, stage, alerts, activity, feedback",
-    responses={**UNAUTHORIZED, **FORBIDDEN, **NOT_FOUND, **INVALID, **UNAVAILABLE},
+    responses={**_ok("The lead's page.", LeadView), **UNAUTHORIZED, **FORBIDDEN, **NOT_FOUND, **INVALID, **UNAVAILABLE},
     tags=["leads"],
 )
 def get_lead(ref: RefParam) -> LeadView:
@@ -100,7 +105,7 @@ def get_lead(ref: RefParam) -> LeadView:
 @router.get(
     "/leads",
     summary="The hot list: MQL/SQL leads of a model, highest stored total first",
-    responses={**UNAUTHORIZED, **FORBIDDEN, **INVALID, **UNAVAILABLE},
+    responses={**_ok("One page of the hot list.", HotList), **UNAUTHORIZED, **FORBIDDEN, **INVALID, **UNAVAILABLE},
     tags=["leads"],
 )
 def hot_list(  # noqa: PLR0917 - one argument per query parameter, as Powertools binds them
@@ -131,6 +136,7 @@ def hot_list(  # noqa: PLR0917 - one argument per query parameter, as Powertools
         **FORBIDDEN,
         **NOT_FOUND,
         **CONFLICT,
+        **UNSUPPORTED,
         **INVALID,
         **UNAVAILABLE,
     },
@@ -155,7 +161,14 @@ def feedback(
 @router.delete(
     "/leads/<ref>",
     summary="Erase a lead (profile, scores, visitors, links, outcomes) and suppress its address",
-    responses={**UNAUTHORIZED, **FORBIDDEN, **NOT_FOUND, **INVALID, **UNAVAILABLE},
+    responses={
+        **_ok("Erased; the address is suppressed.", ErasureResult),
+        **UNAUTHORIZED,
+        **FORBIDDEN,
+        **NOT_FOUND,
+        **INVALID,
+        **UNAVAILABLE,
+    },
     tags=["leads"],
 )
 def erase(ref: RefParam) -> ErasureResult:

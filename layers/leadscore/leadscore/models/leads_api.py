@@ -62,7 +62,9 @@ class FeedbackRequest(_Body):
 
 
 class ErrorBody(_Body):
-    error: str = Field(description="Machine-readable reason, e.g. unauthorized, missing_scope, lead_not_found.")
+    error: str | None = Field(
+        None, description="Machine-readable reason (lead_not_found…); absent when API Gateway itself answers 401/403."
+    )
     message: str
     details: list[dict[str, str]] | None = Field(None, description="Each invalid field: where and what.")
 
