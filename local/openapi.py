@@ -30,7 +30,7 @@ def document() -> str:
         version="1",
         summary="Read scores, record sales outcomes, erase leads. Bearer tokens from the stack's JWT issuer.",
         servers=[Server(url="/", description="The HTTP API stage (LeadsApiUrl without /leads)")],
-        security_schemes={"bearer": HTTPBearer(bearerFormat="JWT", description="leads:read, leads:feedback, leads:erase")},
+        security_schemes={"bearer": HTTPBearer(bearerFormat="JWT", description="scopes: leads:read/feedback/erase")},
         security=[{"bearer": []}],
     )
     return json.dumps(json.loads(schema), indent=2, sort_keys=True) + "\n"
