@@ -10,7 +10,7 @@ import argparse
 import os
 import platform
 
-from benchmarks import bench_core, bench_decay, bench_dynamodb, bench_import, bench_track
+from benchmarks import bench_core, bench_decay, bench_dynamodb, bench_import, bench_leads, bench_track
 
 
 def main() -> None:
@@ -29,6 +29,8 @@ def main() -> None:
     bench_decay.main(quick=quick)
     print("\n== website: /track and stitching (moto in-process, priced by AWS's size rule)")
     bench_track.main(quick=quick)
+    print("\n== leads API reads (moto in-process, Query priced by AWS's size rule)")
+    bench_leads.main(quick=quick)
     print("\n== cold import of each handler (fresh interpreter, deployed environment)")
     bench_import.main(quick=quick)
 
