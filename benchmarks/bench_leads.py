@@ -68,10 +68,11 @@ def _score_a_busy_lead(template: Template, client: Any, model: Any) -> None:
     events += [("email_clicked", {"campaign": f"c{i}", "link_url": "https://x.example/pricing"}) for i in range(5)]
     for index, (kind, properties) in enumerate(events):
         at = base + timedelta(hours=index * 7)
-        scoring.process(
-            LeadEvent(event_id=f"e{index}", source="forms", type=EventType(kind), occurred_at=at, received_at=at,
-                      email=EMAIL, attributes=attributes if index == 0 else {}, properties=properties)  # fmt: skip
-        )
+        event = LeadEvent(
+            event_id=f"e{index}", source="forms", type=EventType(kind), occurred_at=at, received_at=at,
+            email=EMAIL, attributes=attributes if index == 0 else {}, properties=properties,
+        )  # fmt: skip
+        scoring.process(event)
 
 
 def _seed_hot_list(template: Template, client: Any, model: Any, count: int) -> None:
