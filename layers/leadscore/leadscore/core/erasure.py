@@ -56,6 +56,8 @@ def open_cursor(cursor: str, query: str, key: bytes) -> dict[str, Any]:
         body, mac = _unb64(body_text), _unb64(mac_text)
     except (ValueError, TypeError):
         raise ForgedCursor("cursor is not one this API issued") from None
+    if _b64(body) != body_text or _b64(mac) != mac_text:  # one spelling per cursor: no look-alike variants
+        raise ForgedCursor("cursor is not one this API issued")
     expected = hmac.new(key, body, hashlib.sha256).digest()[:CURSOR_MAC_BYTES]
     if not hmac.compare_digest(mac, expected):
         raise ForgedCursor("cursor is not one this API issued")
