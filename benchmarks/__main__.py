@@ -17,6 +17,7 @@ from benchmarks import (
     bench_dynamodb,
     bench_evaluate,
     bench_import,
+    bench_leads,
     bench_ledger,
     bench_track,
 )
@@ -44,6 +45,8 @@ def main() -> None:
     bench_ledger.main(quick=quick)
     print("\n== leadscore evaluate: 100,000 leads on DuckDB; default model vs oracle AUC on the simulated population")
     bench_evaluate.main(quick=quick)
+    print("\n== leads API reads (moto in-process, Query priced by AWS's size rule)")
+    bench_leads.main(quick=quick)
     print("\n== cold import of each handler (fresh interpreter, deployed environment)")
     bench_import.main(quick=quick)
 

@@ -47,6 +47,7 @@ def serve(port: int) -> None:
     print("  (SendGrid verifies with a public key: put yours with stack.set_secret, as the demo does.)")
     print("Sign and send a submission as README.md 'Sending a webhook' shows. Ctrl-C stops.")
     serve_website(stack, gateway.url)
+    serve_leads_console(stack, gateway.url)
     try:
         while True:
             time.sleep(5)
@@ -73,12 +74,22 @@ def serve_website(stack: EmulatedStack, api_url: str) -> None:
     print(f"  ls_t tokens are signed with LeadTokenSecret 'current': {token_key}")
 
 
+def serve_leads_console(stack: EmulatedStack, api_url: str) -> None:
+    """Leads API and console: a bearer token from the local issuer (all three scopes, 12 hours)."""
+    token = stack.issuer.mint()
+    print(f"Leads console: {api_url}/console/  (signs in with a local token by itself)")
+    print(f"  Leads API bearer token (leads:read leads:feedback leads:erase, 12 h; issuer {stack.issuer.issuer}):")
+    print(f"  {token}")
+    print(f'  curl -H "Authorization: Bearer $TOKEN" "{api_url}/leads?model=default"')
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m local", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("demo", help="play the scripted scenario and print the leaderboard and alerts")
     serving = commands.add_parser("serve", help="keep the stack running for curl")
     serving.add_argument("--port", type=int, default=3000)
+    commands.add_parser("openapi", help="regenerate docs/openapi.json from the leads API's resolver")
     minting = commands.add_parser("mint-token", help="an ls_t email-link token for a lead of a deployed stack")
     minting.add_argument("--email", required=True)
     minting.add_argument("--pepper-secret", required=True, help="LeadIdPepperSecret's ARN (stack output/resource)")
@@ -87,6 +98,10 @@ def main() -> None:
     arguments = parser.parse_args()
     if arguments.command == "demo":
         demo()
+    elif arguments.command == "openapi":
+        from local.openapi import write  # noqa: PLC0415
+
+        write()
     elif arguments.command == "mint-token":
         from local.website import mint_token  # noqa: PLC0415
 

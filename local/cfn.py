@@ -39,6 +39,8 @@ class Route:
     method: str
     path: str
     function: str
+    authorizer: str | None = None  # a JWT authorizer of the API (local/jwt_issuer.py checks its tokens)
+    scopes: tuple[str, ...] = ()
 
     def pattern(self) -> re.Pattern[str]:
         return re.compile("^" + re.sub(r"\{(\w+)\+?\}", r"(?P<\1>[^/]+)", self.path) + "$")
@@ -110,7 +112,10 @@ class Template:
             for event in body["Properties"].get("Events", {}).values():
                 if event["Type"] in {"HttpApi", "Api"}:
                     props = event.get("Properties", {})
-                    routes.append(Route(str(props.get("Method", "ANY")).upper(), props.get("Path", "/"), name))
+                    auth = props.get("Auth") or {}
+                    scopes = tuple(str(self.resolve(scope)) for scope in auth.get("AuthorizationScopes", []))
+                    method, path = str(props.get("Method", "ANY")).upper(), props.get("Path", "/")
+                    routes.append(Route(method, path, name, auth.get("Authorizer"), scopes))
         return routes
 
     def schedules(self) -> dict[str, Schedule]:

@@ -8,18 +8,28 @@ import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from local.cfn import Function, Route
+from local.jwt_issuer import Denied, LocalIssuer
 from local.lambdas import http_api_event, invoke
 
 API_GATEWAY_PAYLOAD_LIMIT = 10 * 1024 * 1024
 
 
 class Gateway:
-    def __init__(self, routes: list[Route], functions: dict[str, Function], port: int = 3000) -> None:
+    def __init__(
+        self,
+        routes: list[Route],
+        functions: dict[str, Function],
+        port: int = 3000,
+        issuer: LocalIssuer | None = None,
+        static: dict[str, Callable[[str], tuple[int, dict[str, str], bytes] | None]] | None = None,
+    ) -> None:
         self.routes = [(route, route.pattern()) for route in routes]
         self.functions = functions
+        self.issuer = issuer  # verifies bearer tokens on routes with a JWT authorizer, as API Gateway does
+        self.static = static or {}  # path prefix -> file server (the console), outside the API's routes
         self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler_class(self.dispatch))
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
@@ -41,9 +51,20 @@ class Gateway:
         parts = urlsplit(target)
         if len(body) > API_GATEWAY_PAYLOAD_LIMIT:
             return 413, {"content-type": "application/json"}, b'{"message":"Request Entity Too Large"}'
+        for prefix, serve_file in self.static.items():
+            if method == "GET" and parts.path.startswith(prefix) and (found := serve_file(parts.path)) is not None:
+                return found
         for route, pattern in self.routes:
             match = pattern.match(parts.path)
             if match and route.method in {method, "ANY"}:
+                authorizer: dict[str, Any] | None = None
+                if route.authorizer:
+                    if self.issuer is None:
+                        return 401, {"content-type": "application/json"}, b'{"message":"Unauthorized"}'
+                    checked = self.issuer.authorize(headers, route.scopes)
+                    if isinstance(checked, Denied):
+                        return checked.status, {"content-type": "application/json"}, checked.body
+                    authorizer = checked
                 event = http_api_event(
                     method,
                     parts.path,
@@ -52,8 +73,10 @@ class Gateway:
                     body=body,
                     route=f"{route.method} {route.path}",
                     source_ip=source_ip,
-                    path_parameters=match.groupdict(),
+                    path_parameters={name: unquote(value) for name, value in match.groupdict().items()},
                 )
+                if authorizer is not None:
+                    event["requestContext"]["authorizer"] = authorizer
                 return _http_response(invoke(self.functions[route.function], event))
         return 404, {"content-type": "application/json"}, b'{"message":"Not Found"}'
 
@@ -91,6 +114,11 @@ def _handler_class(
             self.wfile.write(raw)
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve  # noqa: N815 - http.server's names
+        def __getattr__(self, name: str) -> Any:
+            # API Gateway answers any other method too (404: no such route), never a 501.
+            if name.startswith("do_"):
+                return self._serve
+            raise AttributeError(name)
 
         def log_message(self, format: str, *args: Any) -> None:
             return

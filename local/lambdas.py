@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+from urllib.parse import parse_qsl
 
 from local.cfn import ACCOUNT, REGION, Function
 
@@ -137,5 +138,9 @@ def http_api_event(
     if path_parameters:
         event["pathParameters"] = path_parameters
     if query:
-        event["queryStringParameters"] = dict(pair.partition("=")[::2] for pair in query.split("&") if pair)
+        # Decoded, as API Gateway passes them (repeated names joined with commas).
+        parameters: dict[str, str] = {}
+        for name, value in parse_qsl(query, keep_blank_values=True):
+            parameters[name] = f"{parameters[name]},{value}" if name in parameters else value
+        event["queryStringParameters"] = parameters
     return event

@@ -17,6 +17,7 @@ from boto3.dynamodb.types import TypeDeserializer
 from local.cfn import Function, Template
 from local.emulator import Emulator, create_resources
 from local.gateway import Gateway
+from local.jwt_issuer import LocalIssuer
 from local.lambdas import invoke
 from local.poller import QueuePoller
 
@@ -49,12 +50,15 @@ class EmulatedStack:
         self.ledger_dir = ledger_dir
         self.emulator = Emulator().start()
         self.gateway: Gateway | None = None
+        # Leads API: the local stand-in for the JWT authorizer's issuer (its scope prefix is the template's).
+        self.issuer = LocalIssuer()
         self.build()
 
     # --- lifecycle --------------------------------------------------------------------------------
     def build(self) -> None:
         """(Re)create every resource and the functions' environment from the template."""
         self.template = Template(self.template_path)
+        self.issuer.scope_prefix = str(self.template.parameters.get("LeadsScopePrefix") or "")
         create_resources(self.template)
         if self.ledger_dir is not None:  # the ledger of the scores this fresh emulator holds, and only those
             shutil.rmtree(self.ledger_dir / "ledger", ignore_errors=True)
@@ -92,7 +96,11 @@ class EmulatedStack:
         self.build()
 
     def serve(self, port: int = 3000) -> Gateway:
-        self.gateway = Gateway(self.template.routes(), self.functions, port).start()
+        from local.console import console_files  # noqa: PLC0415
+
+        self.gateway = Gateway(
+            self.template.routes(), self.functions, port, issuer=self.issuer, static={"/console": console_files(self)}
+        ).start()
         return self.gateway
 
     def stop(self) -> None:
@@ -150,6 +158,30 @@ class EmulatedStack:
                 return response.status, json.loads(response.read() or b"{}")
         except urllib.error.HTTPError as error:
             return error.code, json.loads(error.read() or b"{}")
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        token: str | None = None,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, dict[str, str], Any]:
+        """Any request through the HTTP front (JSON in and out); `token` goes in a Bearer Authorization header."""
+        gateway = self.gateway or self.serve(port=0)
+        sent = dict(headers or {})
+        if token is not None:
+            sent["Authorization"] = f"Bearer {token}"
+        data = None if body is None else json.dumps(body).encode()
+        if data is not None:
+            sent.setdefault("Content-Type", "application/json")
+        request = urllib.request.Request(f"{gateway.url}{path}", data=data, headers=sent, method=method)  # noqa: S310
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback only
+                return response.status, dict(response.headers.items()), json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as error:
+            return error.code, dict(error.headers.items()), json.loads(error.read() or b"null")
 
     def run_schedule(self, name: str) -> Any:
         """Fire a template schedule the way EventBridge Scheduler does (its Input, to its function), then drain

@@ -21,8 +21,10 @@ from leadscore.adapters.clients import client
 from leadscore.adapters.dynamodb import DynamoLeadStore
 from leadscore.adapters.firehose import FirehoseLedgerSink
 from leadscore.adapters.ledger_files import FileLedgerSink
+from leadscore.adapters.lead_reads import DynamoLeadsReader
 from leadscore.adapters.secrets import pepper
 from leadscore.adapters.visits import DynamoVisitorStore
+from leadscore.core.erasure import suppression_key
 from leadscore.core.rules import CompiledModel, compile_model
 from leadscore.errors import LeadscoreError
 from leadscore.ledger.recorder import LedgerRecorder
@@ -31,8 +33,9 @@ from leadscore.models.model_files import load_models
 from leadscore.models.settings import ScorerSettings
 from leadscore.models.visit_settings import LINKED_VISITOR_DAYS, StitchSettings
 from leadscore.observability import CAPTURE_COLD_START, logger, metrics, tracer
+from leadscore.services.scoring import Path as ScoringPath
 from leadscore.services.scoring import ScoringService
-from leadscore.services.stitching import StitchingService
+from leadscore.services.stitching import StitchingService, carried_visitor
 from leadscore.services.track import read_link_message
 from leadscore.sources import ses
 
@@ -58,13 +61,17 @@ def build_ledger(settings: ScorerSettings) -> LedgerRecorder | None:
 def build_service(settings: ScorerSettings) -> ScoringService:
     models = load_compiled_models(settings.models_dir)
     store = DynamoLeadStore(client("dynamodb"), settings.table_name, models)
+    # ---- leads API: erased addresses are suppressed by keyed hash (core/erasure.py) ----
+    key = pepper(settings.pepper_secret_id)
+    erasures = DynamoLeadsReader(client("dynamodb"), settings.table_name)
     return ScoringService(
         ledger=build_ledger(settings),
+        erased=lambda email: erasures.is_suppressed(suppression_key(email, key)),
         scores=store,
         profiles=store,
         publisher=FifoAlertQueue(client("sqs"), settings.alerts_queue_url),
         models=models,
-        pepper=pepper(settings.pepper_secret_id),
+        pepper=key,
         clock=clock.now_epoch,
         alert_lease_seconds=settings.alert_lease_seconds,
     )
@@ -135,11 +142,17 @@ def score_record(record: SQSRecord) -> None:
         logger.append_keys(event_id=event.event_id, source=event.source, event_type=event.type.value)
         # Website: a form carrying the snippet's visitor id links the visitor and scores its earlier anonymous
         # views first, oldest first, so they meet the score in the order they happened (one write each).
+        # An erased address links nothing (leads API erasure); only forms with a visitor id ask.
         stitching = build_stitching(ScorerSettings.from_env(os.environ), StitchSettings.from_env(os.environ))
-        stitched = stitching.after_event(event) if stitching else None
-        if stitched is not None:
-            metrics.add_metric(name="BacklogViewsScored", unit=MetricUnit.Count, value=stitched.scored)
-        for outcome in service.process(event):
+        if stitching is not None and carried_visitor(event) is not None and not service.is_erased(event.email):
+            stitched = stitching.after_event(event)
+            if stitched is not None:
+                metrics.add_metric(name="BacklogViewsScored", unit=MetricUnit.Count, value=stitched.scored)
+        outcomes = service.process(event)
+        if any(outcome.path is ScoringPath.SUPPRESSED for outcome in outcomes):
+            metrics.add_metric(name="ErasedEventsDropped", unit=MetricUnit.Count, value=1)
+            continue  # an erased address: no score, no profile, no visitor link
+        for outcome in outcomes:
             metrics.add_metric(name=f"Scored_{outcome.path.value}", unit=MetricUnit.Count, value=1)
             if outcome.alert_published:
                 metrics.add_metric(name="SalesAlerts", unit=MetricUnit.Count, value=1)

@@ -45,6 +45,7 @@ class Path(StrEnum):
     EXACT = "exact"  # computed from the state the failed condition returned
     DUPLICATE = "duplicate"
     NO_OP = "no_op"
+    SUPPRESSED = "suppressed"  # the address was erased (leads API): the event is dropped, nothing written
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +77,13 @@ class ScoringService:
     alert_lease_seconds: int = 60
     pause: Callable[[int], None] = field(default=jittered_pause, repr=False)
     ledger: LedgerRecorder | None = None  # buffers the ledger lines; the handler flushes once per batch
+    # Erasure (services/leads.py): is this normalised address suppressed? Asked only before a lead would be
+    # created (no score item), so scoring a known lead costs nothing more.
+    erased: Callable[[str], bool] | None = None
+
+    def is_erased(self, email: str) -> bool:
+        """Whether the address was erased (one read; the scorer asks only before linking a visitor)."""
+        return self.erased is not None and self.erased(email)
 
     def process(self, event: LeadEvent) -> list[ModelOutcome]:
         """Score `event` under every model.
@@ -101,7 +109,14 @@ class ScoringService:
         return outcomes
 
     def _score_under(
-        self, model: CompiledModel, facts: EventFacts, event: LeadEvent, lead_id: str, profile_written: bool
+        self,
+        model: CompiledModel,
+        facts: EventFacts,
+        event: LeadEvent,
+        lead_id: str,
+        profile_written: bool,
+        *,
+        erased: Callable[[], bool] = lambda: False,
     ) -> tuple[ModelOutcome, bool]:
         now = self.clock()
         plan = plan_fast_path(facts, model, now=now)
@@ -119,6 +134,8 @@ class ScoringService:
             return ModelOutcome(model.id, Path.NO_OP, known, stage_before=_stage(known)), False
         else:
             state = self.scores.load(lead_id, model.id)  # rare: a rule worth more than its own cap
+        if state is None and erased():
+            return ModelOutcome(model.id, Path.SUPPRESSED, None), False
 
         result, wrote_profile = self._apply_exactly(
             model=model,

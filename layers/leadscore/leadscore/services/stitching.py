@@ -38,6 +38,14 @@ assert CHUNK <= SEEN_KEEP // 2
 LEASE_SECONDS = 120  # longer than the scorer's timeout (20 s): a live holder is never taken over
 
 
+def carried_visitor(event: LeadEvent) -> str | None:
+    """The visitor id a form submission carries (the snippet's hidden field), else None."""
+    if event.type is not EventType.FORM_SUBMITTED:
+        return None
+    visitor_id = with_visitor_id(event.properties).get(VISITOR_ID)
+    return visitor_id if isinstance(visitor_id, str) else None
+
+
 @dataclass(frozen=True, slots=True)
 class StitchResult:
     linked: bool
@@ -59,10 +67,8 @@ class StitchingService:
 
     def after_event(self, event: LeadEvent) -> StitchResult | None:
         """Link the visitor a form submission carries (None when it carries none)."""
-        if event.type is not EventType.FORM_SUBMITTED:
-            return None
-        visitor_id = with_visitor_id(event.properties).get(VISITOR_ID)
-        if not isinstance(visitor_id, str):
+        visitor_id = carried_visitor(event)
+        if visitor_id is None:
             return None
         lead = LeadRef(lead_id_for(event.email, self.pepper), event.email)
         owner = f"form:{event.source}:{event.event_id}"[:200]

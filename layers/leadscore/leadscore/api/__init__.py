@@ -1,0 +1,1 @@
+"""HTTP routes (Powertools Routers) shared by the API functions."""

@@ -1,0 +1,173 @@
+"""The leads API's request and response bodies (pydantic: validated at the edge, and the OpenAPI schemas)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from leadscore.models.events import EventType
+
+SCOPE_READ = "leads:read"
+SCOPE_FEEDBACK = "leads:feedback"
+SCOPE_ERASE = "leads:erase"
+# A lead id, or an email address (its "@" may arrive percent-encoded: routing matches the raw path).
+REF_PATTERN = r"^([a-z2-7]{26}|[^@\s/%]{1,64}(@|%40)[^@\s/]{1,255})$"
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Outcome(StrEnum):
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    WON = "won"
+    LOST = "lost"
+
+    @property
+    def event_type(self) -> EventType:
+        return {
+            Outcome.ACCEPTED: EventType.SALES_ACCEPTED,
+            Outcome.REJECTED: EventType.SALES_REJECTED,
+            Outcome.WON: EventType.DEAL_WON,
+            Outcome.LOST: EventType.DEAL_LOST,
+        }[self]
+
+
+RejectReason = Literal["bad_fit", "no_intent", "wrong_contact", "duplicate", "competitor", "other"]
+
+
+class FeedbackRequest(_Body):
+    """What sales says about a lead. `reason` only (and always) with `rejected`; `amount` and `currency`
+    together, only with `won` or `lost`."""
+
+    outcome: Outcome
+    reason: RejectReason | None = None
+    amount: Annotated[Decimal, Field(ge=0, le=Decimal("1e12"), decimal_places=2)] | None = None
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] | None = None
+    note: Annotated[str, Field(max_length=500)] | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if (self.outcome is Outcome.REJECTED) != (self.reason is not None):
+            raise ValueError("reason is required with 'rejected' and only allowed with it")
+        if (self.amount is None) != (self.currency is None):
+            raise ValueError("amount and currency go together")
+        if self.amount is not None and self.outcome not in {Outcome.WON, Outcome.LOST}:
+            raise ValueError("amount is only allowed with 'won' or 'lost'")
+        return self
+
+
+class ErrorBody(_Body):
+    error: str | None = Field(
+        None, description="Machine-readable reason (lead_not_found…); absent when API Gateway itself answers 401/403."
+    )
+    message: str
+    details: list[dict[str, str]] | None = Field(None, description="Each invalid field: where and what.")
+
+
+class RuleLine(_Body):
+    rule: str
+    points: float = Field(description="Points the rule holds now (decayed to now for engagement rules).")
+    hits: int
+    last_activity: str | None = Field(description="UTC day of the rule's last match (YYYY-MM-DD).")
+
+
+class StageHistory(_Body):
+    stage: str
+    entered_at: str | None = Field(description="When the lead entered its current stage (ISO-8601 UTC).")
+    recycled_at: str | None = Field(description="When decay last moved it down a stage, if it did.")
+
+
+class ModelScore(_Body):
+    model_id: str
+    model_version: str
+    fit: float
+    engagement: float
+    total: float
+    stage: str
+    band: str
+    stored_total: float = Field(description="The total as last written (by an event or the decay job).")
+    decayed_to: str = Field(description="UTC day the scores are decayed to (today).")
+    breakdown: list[RuleLine]
+    stage_history: StageHistory
+    alerts_sent: int
+    last_alert_at: str | None
+    alert_pending: bool
+    suppressed: bool = Field(description="Bounced hard, complained or unsubscribed: no engagement scoring.")
+    last_activity_at: str | None
+
+
+class Activity(_Body):
+    model_id: str
+    rule: str
+    day: str
+    hits: int
+
+
+class FeedbackRecord(_Body):
+    event_id: str
+    outcome: Outcome
+    reason: str | None = None
+    amount: float | None = None
+    currency: str | None = None
+    note: str | None = None
+    recorded_at: str
+    recorded_by: str | None = None
+
+
+class LeadsApiSettings(BaseModel):
+    """Environment of the leads API function, parsed once."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+
+    table_name: str = Field(alias="LEADS_TABLE_NAME")
+    models_dir: str = Field(alias="SCORING_MODELS_DIR")
+    pepper_secret_id: str = Field(alias="LEAD_ID_PEPPER_SECRET_ID")
+    queue_url: str = Field(alias="LEAD_EVENTS_QUEUE_URL")
+    visitors_table: str | None = Field(None, alias="VISITORS_TABLE_NAME")
+
+
+class LeadView(_Body):
+    lead_id: str
+    email: str | None
+    attributes: dict[str, str | int | float | bool | None]
+    models: list[ModelScore]
+    activity: list[Activity] = Field(description="Most recent rule matches first (at most 20).")
+    feedback: list[FeedbackRecord]
+
+
+class HotLead(_Body):
+    lead_id: str
+    model_id: str
+    stage: str
+    band: str
+    fit: float
+    engagement: float
+    total: float
+
+
+class HotList(_Body):
+    items: list[HotLead]
+    cursor: str | None = Field(description="Opaque; pass it back for the next page. Null: no more leads.")
+
+
+class FeedbackResult(_Body):
+    event_id: str
+    lead_id: str
+    outcome: Outcome
+    replayed: bool = Field(
+        description="True when this Idempotency-Key was recorded before (its event is re-sent, same id)."
+    )
+
+
+class ErasureResult(_Body):
+    lead_id: str
+    audit_id: str
+    lead_items_deleted: int
+    visitors_deleted: int
+    visitor_items_deleted: int
+    suppression_key: str
