@@ -54,8 +54,10 @@ lint: $(STAMP) $(SAM_VENV)/.installed
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
-build: $(SAM_VENV)/.installed
-	$(SAM) build
+# The Makefiles sam build runs (layers/leadscore/Makefile, functions/Makefile) install wheels for the
+# template's architecture (arm64) with this interpreter and compile hash-based .pyc (README "Performance").
+build: $(STAMP) $(SAM_VENV)/.installed
+	LAMBDA_PYTHON=$(abspath $(BIN)/python) $(SAM) build
 
 $(SAM_VENV)/.installed:
 	test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
