@@ -35,13 +35,14 @@ demo: $(STAMP)
 serve: $(STAMP)
 	$(BIN)/python -m local serve
 
-test: $(STAMP)
+# The integration suite includes the test on the built artefact (marker `artefact`), which needs aws-sam-cli.
+test: $(STAMP) $(SAM_VENV)/.installed
 	$(BIN)/python -m pytest tests/unit tests/integration -q
 
 test-unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit -q
 
-test-integration: $(STAMP)
+test-integration: $(STAMP) $(SAM_VENV)/.installed
 	$(BIN)/python -m pytest tests/integration -q
 
 lint: $(STAMP) $(SAM_VENV)/.installed
@@ -51,7 +52,7 @@ lint: $(STAMP) $(SAM_VENV)/.installed
 	$(BIN)/cfn-lint template.yaml -a cfn_lint_serverless.rules
 	$(SAM) validate --lint
 
-bench: $(STAMP)
+bench: $(STAMP) $(SAM_VENV)/.installed
 	$(BIN)/python -m benchmarks
 
 # The Makefiles sam build runs (layers/leadscore/Makefile, functions/Makefile) install wheels for the

@@ -1,6 +1,6 @@
 """`make bench`: print every figure; never fail on a number (wall time is measured, not asserted).
 
-python -m benchmarks            full runs (about 13 minutes: moto serves every DynamoDB request in Python)
+python -m benchmarks            full runs (about 15 minutes: moto serves every DynamoDB request in Python)
 python -m benchmarks --quick    smaller inputs (about 3 minutes)
 """
 
@@ -10,7 +10,8 @@ import argparse
 import os
 import platform
 
-from benchmarks import bench_core, bench_decay, bench_dynamodb, bench_import
+from benchmarks import bench_cold_start, bench_core, bench_cost, bench_decay, bench_dynamodb
+from local.cfn import Template
 
 
 def main() -> None:
@@ -24,11 +25,15 @@ def main() -> None:
     print("\n== scoring core (pure Python, no I/O)")
     bench_core.main(quick=quick)
     print("\n== DynamoDB requests and request units per scored event (moto, priced by AWS's size rule)")
-    bench_dynamodb.main(quick=quick)
+    dynamodb = bench_dynamodb.main(quick=quick)
     print("\n== decay job: a table of leads, 10 % with something to decay (moto in-process)")
     bench_decay.main(quick=quick)
-    print("\n== cold import of each handler (fresh interpreter, deployed environment)")
-    bench_import.main(quick=quick)
+    print("\n== cold start of each handler: import + first event of the deployed artefact (bench_cold_start.py)")
+    cold = bench_cold_start.main(quick=quick)
+    print("\n== cost per million events (bench_cost.py)")
+    functions = Template(bench_cold_start.ROOT / "template.yaml").functions()
+    memory = {name: function.memory for name, function in functions.items()}
+    bench_cost.main(cold["figures"], memory, dynamodb)
 
 
 if __name__ == "__main__":

@@ -163,8 +163,10 @@ class Invocation:
     ms: float  # measured in the handler process, AWS's answers included
     aws_ms: float  # moto's server-side time for the requests made meanwhile
     log_bytes: int
+    log_lines: int
     requests: list[Request]
     response: dict[str, Any] | None
+    records: int  # SQS records in the event (1 for an HTTP request)
 
     @property
     def work_ms(self) -> float:
@@ -177,6 +179,8 @@ class ColdRun:
     invocations: list[Invocation]
     compiled: list[str]
     new_files: list[str]
+    modules: int = 0  # modules loaded from the artefact
+    uncached: list[str] = field(default_factory=list)  # of those, the ones with no .pyc
 
     @property
     def cold_ms(self) -> float:
@@ -236,14 +240,16 @@ def run_once(
         raise RuntimeError(f"{function} probe failed:\n{output.stderr[-3000:]}")
     report = json.loads(output.stdout.strip().splitlines()[-1])
     invocations = []
-    for measured in report["invocations"]:
+    for measured, event in zip(report["invocations"], events, strict=True):
         requests = log.between(*measured["wall"])
         invocations.append(
-            Invocation(measured["ms"], sum(r.ms for r in requests), measured["log_bytes"], requests,
-                       measured["response"])
+            Invocation(measured["ms"], sum(r.ms for r in requests), measured["log_bytes"], measured["log_lines"],
+                       requests, measured["response"], len(event.get("Records", [])) or 1)
         )  # fmt: skip
     new_files = sorted(snapshot(artefact.root) - before)
-    return ColdRun(report["import_ms"], invocations, report["compiled"], new_files)
+    return ColdRun(
+        report["import_ms"], invocations, report["compiled"], new_files, report["modules"], report["uncached"]
+    )
 
 
 # --- the events each handler's cold start meets ---------------------------------------------------------

@@ -26,9 +26,11 @@ class CountingStdout:
 
     def __init__(self) -> None:
         self.bytes = 0
+        self.lines = 0
 
     def write(self, text: str) -> int:
         self.bytes += len(text.encode())
+        self.lines += text.count("\n")
         return len(text)
 
     def flush(self) -> None:
@@ -74,7 +76,7 @@ def main() -> None:
     for number, event in enumerate(plan["events"]):
         os.environ["_X_AMZN_TRACE_ID"] = f"Root=1-674c9a00-{number:024x};Parent=53995c3f42cd8ad8;Sampled=1"
         context = Context(os.environ["AWS_LAMBDA_FUNCTION_NAME"], os.environ["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"], number)
-        logged, wall, began = counter.bytes, time.time(), time.perf_counter()
+        logged, lines, wall, began = counter.bytes, counter.lines, time.time(), time.perf_counter()
         if number == 0 and os.environ.get("PROBE_PROFILE"):  # where the first event's time goes (cProfile)
             import cProfile  # noqa: PLC0415
 
@@ -85,11 +87,17 @@ def main() -> None:
             response = handler(event, context)
         milliseconds = (time.perf_counter() - began) * 1000
         invocations.append(
-            {"ms": milliseconds, "log_bytes": counter.bytes - logged, "wall": [wall, time.time()],
+            {"ms": milliseconds, "log_bytes": counter.bytes - logged, "log_lines": counter.lines - lines,
+             "wall": [wall, time.time()],
              "response": response if isinstance(response, dict) else None}
         )  # fmt: skip
+    # Modules loaded from the artefact (task root and /opt) and, of those, any whose .pyc is missing.
+    roots = tuple(path for path in os.environ.get("PYTHONPATH", "").split(os.pathsep) if path)
+    loaded = [m for m in list(sys.modules.values()) if (getattr(m, "__file__", None) or "").startswith(roots)]
+    uncached = [m.__name__ for m in loaded if (m.__file__ or "").endswith(".py")
+                and not os.path.exists(getattr(m, "__cached__", None) or "")]  # fmt: skip
     report = {"import_ms": import_ms, "invocations": invocations, "compiled": COMPILED,
-              "modules": len(sys.modules)}  # fmt: skip
+              "modules": len(loaded), "uncached": uncached}  # fmt: skip
     real_stdout.write(json.dumps(report, default=str) + "\n")
 
 
