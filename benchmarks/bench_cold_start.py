@@ -199,6 +199,12 @@ def lambda_environment(stack: Any, artefact: Artefact, function: str) -> dict[st
         if resolved == "/opt" or resolved.startswith("/opt/"):
             resolved = str(opt / resolved.removeprefix("/opt").lstrip("/"))
         environment[name] = resolved
+    # Lambda's advanced logging controls, as the template's Globals set them.
+    logging_config = stack.template.document["Globals"]["Function"].get("LoggingConfig", {})
+    if logging_config.get("LogFormat") == "JSON":
+        environment["AWS_LAMBDA_LOG_FORMAT"] = "JSON"
+        level = logging_config.get("ApplicationLogLevel", "INFO")
+        environment["AWS_LAMBDA_LOG_LEVEL"] = str(stack.template.resolve(level))
     task = artefact.task_root(function)
     environment |= {
         "LAMBDA_TASK_ROOT": str(task),

@@ -43,8 +43,9 @@ XRAY_PER_TRACE = 5.00e-6
 # Lambda samples traces at 1 request/s plus 5 % of the rest (not configurable per function): per event, at
 # volume, 5 %; the 1/s reservoir is a fixed cost (at most 2.6 M traces a month per function).
 XRAY_FIXED_RATE = 0.05
-# Lambda's own lines per invocation (text format): START, END, REPORT (with the X-Ray segment when sampled).
-PLATFORM_LOG_BYTES, PLATFORM_LOG_LINES = 330, 3
+# Lambda's own lines per invocation (text format): START, END, REPORT (with the X-Ray segment when sampled);
+# none when the functions' LoggingConfig sets SystemLogLevel WARN (read from template.yaml at run time).
+TEXT_PLATFORM_LOG_BYTES, TEXT_PLATFORM_LOG_LINES = 330, 3
 # How long AWS takes to answer, in region (moto's time is taken out of the measurement; Lambda bills these).
 AWS_LATENCY_MS = {"dynamodb": 5.0, "sqs": 10.0, "secretsmanager": 15.0, "sns": 20.0}
 # One new execution environment per this many invocations (its INIT is billed since 2025-08-01).
@@ -87,10 +88,23 @@ def _sqs_requests(invocation: Invocation) -> float:
     return float(sum(max(1, math.ceil(r.payload_bytes / SQS_CHUNK_BYTES)) for r in sends))
 
 
-def _log_dollars(invocations: Iterable[Invocation]) -> float:
+def platform_log(template: dict[str, Any]) -> tuple[int, int]:
+    """Bytes and lines Lambda itself logs per invocation, under the functions' LoggingConfig."""
+    config = template.get("Globals", {}).get("Function", {}).get("LoggingConfig", {})
+    if config.get("LogFormat") == "JSON" and config.get("SystemLogLevel") == "WARN":
+        return 0, 0
+    return TEXT_PLATFORM_LOG_BYTES, TEXT_PLATFORM_LOG_LINES
+
+
+def _log_dollars(
+    invocations: Iterable[Invocation], platform: tuple[int, int], events: Callable[[Invocation], int]
+) -> float:
+    """Log dollars per event: each invocation's bytes, Lambda's lines and CloudWatch's per-line metadata."""
+    platform_bytes, platform_lines = platform
     return _median(
-        (i.log_bytes + PLATFORM_LOG_BYTES + LOGS_EVENT_OVERHEAD_BYTES * (i.log_lines + PLATFORM_LOG_LINES))
+        (i.log_bytes + platform_bytes + LOGS_EVENT_OVERHEAD_BYTES * (i.log_lines + platform_lines))
         * LOGS_PER_BYTE
+        / events(i)
         for i in invocations
     )
 
@@ -108,6 +122,7 @@ def scenario(
     memory_mb: dict[str, int],
     score_units: tuple[float, float],
     scorer_batch: int,
+    platform: tuple[int, int],
 ) -> list[Line]:
     """Dollars per event of one traffic shape: webhooks of `events_per_request` events each."""
     n = events_per_request
@@ -158,9 +173,9 @@ def scenario(
         ),
         Line(
             "CloudWatch Logs (INFO)",
-            _log_dollars(ingest) / n + _scorer_logs(scorer_warm),
-            f"{_median(i.log_bytes for i in ingest):.0f} B per request + Lambda's {PLATFORM_LOG_BYTES} B; scorer "
-            f"{_median(i.log_bytes / max(1, _events(i)) for i in scorer_warm):.0f} B per event",
+            _log_dollars(ingest, platform, lambda _: n) + _log_dollars(scorer_warm, platform, _events),
+            f"{_median(i.log_bytes for i in ingest):.0f} B per request + Lambda's {platform[0]} B; scorer "
+            f"{_median(i.log_bytes / _events(i) for i in scorer_warm):.0f} B per event",
         ),
         Line(
             "X-Ray",
@@ -172,17 +187,7 @@ def scenario(
 
 
 def _events(invocation: Invocation) -> int:
-    return invocation.records
-
-
-def _scorer_logs(scorer_warm: list[Invocation]) -> float:
-    """Log dollars per scored event: the batch's bytes and Lambda's lines, shared by the batch's events."""
-    return _median(
-        (i.log_bytes + PLATFORM_LOG_BYTES + LOGS_EVENT_OVERHEAD_BYTES * (i.log_lines + PLATFORM_LOG_LINES))
-        * LOGS_PER_BYTE
-        / max(1, _events(i))
-        for i in scorer_warm
-    )
+    return max(1, invocation.records)
 
 
 def floor_per_event() -> list[Line]:
@@ -196,6 +201,7 @@ def floor_per_event() -> list[Line]:
 
 def main(
     figures: dict[str, HandlerFigures],
+    template: dict[str, Any],
     memory_mb: dict[str, int],
     dynamodb: dict[str, float] | None = None,
     say: Callable[[str], None] = print,
@@ -209,11 +215,14 @@ def main(
         source = "bench_dynamodb's realistic month"
     else:
         units, source = (1.0, 0.0), "the hot path (run bench_dynamodb for the realistic month)"
+    platform = platform_log(template)
     shapes = {
         "single-event webhooks": scenario(singles, 1, ingest_figures=ingest, scorer_figures=scorer,
-                                          memory_mb=memory_mb, score_units=units, scorer_batch=SCORER_BATCH_SINGLE),
+                                          memory_mb=memory_mb, score_units=units, scorer_batch=SCORER_BATCH_SINGLE,
+                                          platform=platform),
         "SendGrid batches of 100": scenario(batches, 100, ingest_figures=ingest, scorer_figures=scorer,
-                                            memory_mb=memory_mb, score_units=units, scorer_batch=SCORER_BATCH_BULK),
+                                            memory_mb=memory_mb, score_units=units, scorer_batch=SCORER_BATCH_BULK,
+                                            platform=platform),
     }
     floor = sum(line.dollars for line in floor_per_event()) * PER_MILLION
     say(f"  $ per million events, AWS list prices us-east-1 (2026-12); score units from {source}")
