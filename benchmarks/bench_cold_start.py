@@ -315,6 +315,13 @@ def sendgrid_batch(stack: Any, size: int = 100) -> dict[str, Any]:
 
 
 def queued_records(stack: Any, limit: int) -> list[dict[str, Any]]:
+    records = _receive(stack, limit)
+    if len(records) < limit:
+        raise RuntimeError(f"{limit} queued events needed, {len(records)} on the queue")
+    return records
+
+
+def _receive(stack: Any, limit: int) -> list[dict[str, Any]]:
     """LeadEvents the webhook runs queued, as SQS hands them to the scorer (then deleted from the queue)."""
     import boto3  # noqa: PLC0415
 
@@ -378,12 +385,17 @@ def measure(
     figures: dict[str, HandlerFigures] = {}
     with emulated_stack(log) as stack:
         ingest = "IngestWebhookFunction"
-        sendgrid = sendgrid_batch(stack)
         figures[ingest] = HandlerFigures(ingest, [
-            run_once(stack, artefact, log, ingest,
-                     [form_webhook(stack, n), *(form_webhook(stack, 1000 + 10 * n + k) for k in range(3)), sendgrid])
+            run_once(stack, artefact, log, ingest, [
+                form_webhook(stack, n), *(form_webhook(stack, 1000 + 10 * n + k) for k in range(3)),
+                sendgrid_batch(stack),  # new event ids every run: a repeated batch would be a replay
+            ])
             for n in range(runs)
         ])  # fmt: skip
+        for run in figures[ingest].runs:
+            statuses = [(i.response or {}).get("statusCode") for i in run.invocations]
+            if any(status != 202 for status in statuses):
+                raise RuntimeError(f"the webhook runs were not all accepted: {statuses}")
         scorer = "ScoreEventsFunction"
         # Each run: a new lead's form submission (cold), then a full batch of queued events (warm).
         firsts = queued_records(stack, runs)

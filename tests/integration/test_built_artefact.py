@@ -118,6 +118,9 @@ def test_the_probe_sees_sources_compiled_when_pyc_are_missing(
     # When the webhook handler cold-starts on it
     run = bench.run_once(stack, artefact_without_our_pyc, bench.RequestLog(), "IngestWebhookFunction", events)
 
-    # Then the check above would fail: leadscore's modules were compiled from source
+    # Then the checks above would fail: leadscore's modules were compiled from source, and their .pyc were
+    # either missing afterwards or written into the package (root ignores the read-only permissions)
     assert any("/leadscore/" in path for path in run.compiled)
-    assert any(name.startswith("leadscore") for name in run.uncached)
+    assert any(name.startswith("leadscore") for name in run.uncached) or any(
+        "leadscore/" in path and path.endswith(".pyc") for path in run.new_files
+    )
