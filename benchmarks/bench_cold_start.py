@@ -161,6 +161,7 @@ def recording_moto(log: RequestLog) -> Iterator[None]:
 @dataclass
 class Invocation:
     ms: float  # measured in the handler process, AWS's answers included
+    cpu_ms: float  # CPU time of the handler process (moto runs in another process: not counted)
     aws_ms: float  # moto's server-side time for the requests made meanwhile
     log_bytes: int
     log_lines: int
@@ -176,6 +177,7 @@ class Invocation:
 @dataclass
 class ColdRun:
     import_ms: float
+    import_cpu_ms: float
     invocations: list[Invocation]
     compiled: list[str]
     new_files: list[str]
@@ -185,6 +187,10 @@ class ColdRun:
     @property
     def cold_ms(self) -> float:
         return self.import_ms + self.invocations[0].work_ms
+
+    @property
+    def cold_cpu_ms(self) -> float:
+        return self.import_cpu_ms + self.invocations[0].cpu_ms
 
 
 def lambda_environment(stack: Any, artefact: Artefact, function: str) -> dict[str, str]:
@@ -226,6 +232,9 @@ def lambda_environment(stack: Any, artefact: Artefact, function: str) -> dict[st
         "AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000",
         "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
         "TZ": ":UTC",
+        # Lambda's task root and /opt are read-only: a .pyc compiled at a cold start is never kept for the next.
+        # Here (as root) permissions would not stop Python writing one, so it is told not to.
+        "PYTHONDONTWRITEBYTECODE": "1",
         # Lambda's order: the task root, then the layers' two conventional directories.
         "PYTHONPATH": os.pathsep.join(map(str, [task, opt / "python/lib/python3.13/site-packages", opt / "python"])),
     }  # fmt: skip
@@ -249,13 +258,15 @@ def run_once(
     for measured, event in zip(report["invocations"], events, strict=True):
         requests = log.between(*measured["wall"])
         invocations.append(
-            Invocation(measured["ms"], sum(r.ms for r in requests), measured["log_bytes"], measured["log_lines"],
+            Invocation(measured["ms"], measured["cpu_ms"], sum(r.ms for r in requests), measured["log_bytes"],
+                       measured["log_lines"],
                        requests, measured["response"], len(event.get("Records", [])) or 1)
         )  # fmt: skip
     new_files = sorted(snapshot(artefact.root) - before)
     return ColdRun(
-        report["import_ms"], invocations, report["compiled"], new_files, report["modules"], report["uncached"]
-    )
+        report["import_ms"], report["import_cpu_ms"], invocations, report["compiled"], new_files,
+        report["modules"], report["uncached"],
+    )  # fmt: skip
 
 
 # --- the events each handler's cold start meets ---------------------------------------------------------
@@ -413,21 +424,23 @@ def measure(
 def main(quick: bool = False, say: Callable[[str], None] = print) -> dict[str, Any]:
     runs = 7 if quick else RUNS
     figures = measure(runs, say)
-    say(f"  deployed artefact (sam build, SAM's zip, unpacked read-only), Lambda's environment, median of {runs}")
-    say(f"  {'function':<24} {'import':>7} {'1st event':>10} {'cold total':>11} {'AWS (moto)':>11}  compiled  target")
+    say(f"  deployed artefact (sam build, SAM's zip, unpacked read-only), Lambda's environment, median of {runs};")
+    say("  CPU: the handler process's CPU time (what a busy machine barely changes); wall: elapsed, moto's time out")
+    header = f"{'CPU import':>10} {'+ 1st event':>11} {'= cold':>7} {'wall cold':>10} {'compiled':>9}"
+    say(f"  {'function':<22} {header}  target")
     results: dict[str, Any] = {"figures": figures}
     for name, handler in figures.items():
-        imported = handler.median(lambda run: run.import_ms)
-        first = handler.median(lambda run: run.invocations[0].work_ms)
-        total = handler.median(lambda run: run.cold_ms)
-        aws = handler.median(lambda run: run.invocations[0].aws_ms)
+        imported = handler.median(lambda run: run.import_cpu_ms)
+        first = handler.median(lambda run: run.invocations[0].cpu_ms)
+        total = handler.median(lambda run: run.cold_cpu_ms)
+        wall = handler.median(lambda run: run.cold_ms)
         compiled = max(len(run.compiled) for run in handler.runs)
         verdict = "meets" if total <= TARGET_MS else "ABOVE"
-        say(f"  {name:<24} {imported:5.0f} ms {first:7.0f} ms {total:8.0f} ms {aws:8.0f} ms  {compiled:8d}  "
+        say(f"  {name:<22} {imported:7.0f} ms {first:8.0f} ms {total:4.0f} ms {wall:7.0f} ms {compiled:9d}  "
             f"{verdict} {TARGET_MS} ms")  # fmt: skip
-        results[f"cold start {name} (ms)"] = total
+        results[f"cold start {name} (CPU ms)"] = total
+        results[f"cold start {name} (wall ms)"] = wall
     return results
-
 
 if __name__ == "__main__":
     main()

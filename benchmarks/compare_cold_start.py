@@ -43,17 +43,19 @@ def main() -> None:
                         events = [bench.sqs_event([bench.decay_segment_record(stack)])]
                     run = bench.run_once(stack, artefact, log, function, events)
                     samples.setdefault((label, function), []).append(run)
-    print(f"median of {options.runs} interleaved runs: import + first event (import | first event), compiled files")
+    print(f"median of {options.runs} interleaved runs, CPU ms: import + first event (import | first event) "
+          "[wall ms], files compiled")  # fmt: skip
     for function in HANDLERS:
         cells = []
         for label in variants:
             runs = samples[(label, function)]
-            total = statistics.median(run.cold_ms for run in runs)
-            imported = statistics.median(run.import_ms for run in runs)
-            first = statistics.median(run.invocations[0].work_ms for run in runs)
-            compiled = max(len(run.compiled) for run in runs)
-            cells.append(f"{label} {total:5.0f} ({imported:4.0f} | {first:4.0f}) c={compiled}")
-        print(f"  {function:<22} " + "   ".join(cells))
+            total = statistics.median(run.cold_cpu_ms for run in runs)
+            imported = statistics.median(run.import_cpu_ms for run in runs)
+            first = statistics.median(run.invocations[0].cpu_ms for run in runs)
+            wall = statistics.median(run.cold_ms for run in runs)
+            compiled = statistics.median(len(run.compiled) for run in runs)
+            cells.append(f"{label} {total:5.0f} ({imported:4.0f} | {first:4.0f}) [{wall:5.0f}] c={compiled:.0f}")
+        print(f"  {function:<22} " + "   ".join(cells), flush=True)
 
 
 if __name__ == "__main__":
