@@ -40,7 +40,7 @@ LOGS_EVENT_OVERHEAD_BYTES = 26
 XRAY_PER_TRACE = 5.00e-6
 
 # --- assumptions (not measurable offline) ---------------------------------------------------------------
-# Lambda samples traces at 1 request/s plus 5 % of the rest (not configurable per function): per event, at
+# Lambda's default sampling: 1 request/s plus 5 % of the rest (a sampling rule could lower it): per event, at
 # volume, 5 %; the 1/s reservoir is a fixed cost (at most 2.6 M traces a month per function).
 XRAY_FIXED_RATE = 0.05
 # Lambda's own lines per invocation (text format): START, END, REPORT (with the X-Ray segment when sampled);
