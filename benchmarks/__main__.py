@@ -1,7 +1,8 @@
 """`make bench`: print every figure; never fail on a number (wall time is measured, not asserted).
 
-python -m benchmarks            full runs (about 13 minutes: moto serves every DynamoDB request in Python)
+python -m benchmarks            full runs (about 15 minutes: moto serves every DynamoDB request in Python)
 python -m benchmarks --quick    smaller inputs (about 3 minutes)
+python -m benchmarks --deployed only the deployed cold starts and the cost table (about 5 minutes)
 """
 
 from __future__ import annotations
@@ -11,44 +12,54 @@ import os
 import platform
 
 from benchmarks import (
+    bench_cold_start,
     bench_core,
+    bench_cost,
     bench_decay,
     bench_dedup,
     bench_dynamodb,
     bench_evaluate,
-    bench_import,
     bench_leads,
     bench_ledger,
     bench_track,
 )
+from local.cfn import Template
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller inputs, for a first look")
-    quick = parser.parse_args().quick
+    parser.add_argument("--deployed", action="store_true", help="only the deployed cold starts and the cost table")
+    options = parser.parse_args()
+    quick = options.quick
     # Nothing here talks to AWS; keep the handlers' Powertools quiet and local.
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
     print(f"leadscore benchmarks on Python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} cores")
-    print("\n== scoring core (pure Python, no I/O)")
-    bench_core.main(quick=quick)
-    print("\n== DynamoDB requests and request units per scored event (moto, priced by AWS's size rule)")
-    bench_dynamodb.main(quick=quick)
-    print("\n== webhook delivery dedup: DynamoDB requests per webhook request and its exact retry (moto)")
-    bench_dedup.main(quick=quick)
-    print("\n== decay job: a table of leads, 10 % with something to decay (moto in-process)")
-    bench_decay.main(quick=quick)
-    print("\n== website: /track and stitching (moto in-process, priced by AWS's size rule)")
-    bench_track.main(quick=quick)
-    print("\n== ledger: bytes, Firehose records and requests per event; ALL_NEW; rescore writes")
-    bench_ledger.main(quick=quick)
-    print("\n== leadscore evaluate: 100,000 leads on DuckDB; default model vs oracle AUC on the simulated population")
-    bench_evaluate.main(quick=quick)
-    print("\n== leads API reads (moto in-process, Query priced by AWS's size rule)")
-    bench_leads.main(quick=quick)
-    print("\n== cold import of each handler (fresh interpreter, deployed environment)")
-    bench_import.main(quick=quick)
+    dynamodb = None
+    if not options.deployed:
+        print("\n== scoring core (pure Python, no I/O)")
+        bench_core.main(quick=quick)
+        print("\n== DynamoDB requests and request units per scored event (moto, priced by AWS's size rule)")
+        dynamodb = bench_dynamodb.main(quick=quick)
+        print("\n== webhook delivery dedup: DynamoDB requests per webhook request and its exact retry (moto)")
+        bench_dedup.main(quick=quick)
+        print("\n== decay job: a table of leads, 10 % with something to decay (moto in-process)")
+        bench_decay.main(quick=quick)
+        print("\n== website: /track and stitching (moto in-process, priced by AWS's size rule)")
+        bench_track.main(quick=quick)
+        print("\n== ledger: bytes, Firehose records and requests per event; ALL_NEW; rescore writes")
+        bench_ledger.main(quick=quick)
+        print("\n== leadscore evaluate: 100,000 leads on DuckDB; default model vs oracle AUC on the simulated population")
+        bench_evaluate.main(quick=quick)
+        print("\n== leads API reads (moto in-process, Query priced by AWS's size rule)")
+        bench_leads.main(quick=quick)
+    print("\n== cold start of each handler: import + first event of the deployed artefact (bench_cold_start.py)")
+    cold = bench_cold_start.main(quick=quick)
+    print("\n== cost per million events (bench_cost.py)")
+    template = Template(bench_cold_start.ROOT / "template.yaml")
+    memory = {name: function.memory for name, function in template.functions().items()}
+    bench_cost.main(cold["figures"], template.document, memory, dynamodb)
 
 
 if __name__ == "__main__":

@@ -138,7 +138,10 @@ class EmulatedStack:
         """Cold-start every function: handlers cache clients, models and secrets per container."""
         from aws_lambda_powertools.utilities import parameters  # noqa: PLC0415
 
+        from leadscore.adapters.clients import forget_clients  # noqa: PLC0415
+
         parameters.clear_caches()  # type: ignore[no-untyped-call]
+        forget_clients()  # a cold start creates its clients anew (and picks up hooks registered since)
         for module in [module for name, module in list(sys.modules.items()) if name.startswith("lambda_")]:
             for attribute in ("build_service", "load_compiled_models", "build_stitching"):
                 cached = getattr(module, attribute, None)

@@ -59,7 +59,9 @@ UtcDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
 class LeadEvent(BaseModel):
     """Something a lead told us (`attributes`) or did (`properties`), from one source."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Built at first use, not at import: building it imports email-validator, whose regexes cost ~15 ms to
+    # compile, and a cold start that never parses an event (the decay job) need not pay for that.
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     event_id: str = Field(min_length=1, max_length=256, description="The provider's own id (idempotency).")
     source: str = Field(pattern=r"^[a-z][a-z0-9_-]{0,31}$")

@@ -10,6 +10,7 @@ import yaml
 from pydantic import ValidationError
 
 from leadscore.models.scoring_model import DECAY_POLICY_TAGS, ScoringModel
+from leadscore.models.yaml_text import safe_load
 
 
 class ModelFileError(ValueError):
@@ -23,7 +24,7 @@ def load_model_file(path: Path) -> ScoringModel:
         ModelFileError: unreadable YAML or an invalid model, with file, rule and field in the message.
     """
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise ModelFileError(f"{path}: cannot read YAML: {exc}") from exc
     if not isinstance(document, dict):

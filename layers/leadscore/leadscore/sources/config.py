@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from leadscore.errors import LeadscoreError
+from leadscore.models.yaml_text import safe_load
 
 
 class SourceConfigError(LeadscoreError):
@@ -34,7 +35,7 @@ def load_source_config(directory: Path | None, source: str) -> MappingProxyType[
     for path in (directory / f"{source}.yaml", directory / f"{source}.yml"):
         if path.is_file():
             try:
-                document = yaml.safe_load(path.read_text(encoding="utf-8"))
+                document = safe_load(path.read_text(encoding="utf-8"))
             except (OSError, yaml.YAMLError) as exc:
                 raise SourceConfigError(f"{path.name}: cannot be read as YAML: {exc}") from None
             if document is None:

@@ -13,11 +13,8 @@ import base64
 import binascii
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from leadscore.errors import WebhookRejected
@@ -66,8 +63,17 @@ class SendGridEvent(BaseModel):
     category: str | list[str] | None = None
 
 
+# cryptography is imported by the first SendGrid request, not by the handler's import: a cold start that
+# serves another source does not pay for it (see README "Performance").
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+
 @lru_cache(maxsize=8)
 def _public_key(encoded: bytes) -> ec.EllipticCurvePublicKey | None:
+    from cryptography.hazmat.primitives import serialization  # noqa: PLC0415
+    from cryptography.hazmat.primitives.asymmetric import ec  # noqa: PLC0415
+
     try:
         key = serialization.load_der_public_key(base64.b64decode(encoded, validate=True))
     except (ValueError, binascii.Error, TypeError):
@@ -89,6 +95,10 @@ def _public_keys(keys: list[bytes]) -> list[ec.EllipticCurvePublicKey]:
 
 
 def verify(request: WebhookRequest, context: VerifyContext) -> None:
+    from cryptography.exceptions import InvalidSignature  # noqa: PLC0415
+    from cryptography.hazmat.primitives import hashes  # noqa: PLC0415
+    from cryptography.hazmat.primitives.asymmetric import ec  # noqa: PLC0415
+
     header = request.header(SIGNATURE_HEADER)
     if not header:
         raise WebhookRejected(401, "missing_signature", f"The {SIGNATURE_HEADER} header is missing.")

@@ -1,0 +1,246 @@
+"""Cost per million events on AWS list prices, from counted requests and measured bytes and milliseconds.
+
+Everything variable is measured by bench_cold_start's runs of the deployed artefact: the requests each
+invocation made (counted at moto's side, with their payload bytes and DynamoDB write units priced by item
+size), the log bytes the handler wrote at INFO, its milliseconds. What cannot be measured here (how fast
+AWS answers, how full the scorer's batches are, how often a container is new) is a named assumption below.
+The DynamoDB write units per scored event come from bench_dynamodb's realistic month when it ran.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from benchmarks.bench_cold_start import HandlerFigures, Invocation
+
+# --- AWS list prices, us-east-1, on-demand, after free tiers (checked 2026-12-01) -------------------------
+# https://aws.amazon.com/api-gateway/pricing/  HTTP APIs: $1.00 per million requests (first 300 M), each 512 KB
+HTTP_API_PER_REQUEST = 1.00e-6
+HTTP_API_METERING_BYTES = 512 * 1024
+# https://aws.amazon.com/lambda/pricing/  arm64: $0.0000133334 per GB-second, $0.20 per million requests
+LAMBDA_PER_GB_SECOND = 0.0000133334
+LAMBDA_PER_REQUEST = 0.20e-6
+# https://aws.amazon.com/sqs/pricing/  standard queue: $0.40 per million requests, each 64 KB chunk a request
+SQS_PER_REQUEST = 0.40e-6
+SQS_CHUNK_BYTES = 64 * 1024
+# https://aws.amazon.com/dynamodb/pricing/on-demand/  $0.625 per million write, $0.125 per million read units
+DYNAMODB_PER_WRITE_UNIT = 0.625e-6
+DYNAMODB_PER_READ_UNIT = 0.125e-6
+# https://aws.amazon.com/secrets-manager/pricing/  $0.05 per 10,000 API calls
+SECRETS_MANAGER_PER_CALL = 0.05 / 10_000
+# https://aws.amazon.com/cloudwatch/pricing/  Logs, Standard class: $0.50 per GB ingested; every log event
+# counts 26 bytes of metadata besides its message.
+LOGS_PER_BYTE = 0.50 / 1024**3
+LOGS_EVENT_OVERHEAD_BYTES = 26
+# https://aws.amazon.com/xray/pricing/  $5.00 per million traces recorded
+XRAY_PER_TRACE = 5.00e-6
+
+# --- assumptions (not measurable offline) ---------------------------------------------------------------
+# Lambda's default sampling: 1 request/s plus 5 % of the rest (a sampling rule could lower it): per event, at
+# volume, 5 %; the 1/s reservoir is a fixed cost (at most 2.6 M traces a month per function).
+XRAY_FIXED_RATE = 0.05
+# Lambda's own lines per invocation (text format): START, END, REPORT (with the X-Ray segment when sampled);
+# none when the functions' LoggingConfig sets SystemLogLevel WARN (read from template.yaml at run time).
+TEXT_PLATFORM_LOG_BYTES, TEXT_PLATFORM_LOG_LINES = 330, 3
+# How long AWS takes to answer, in region (moto's time is taken out of the measurement; Lambda bills these).
+AWS_LATENCY_MS = {"dynamodb": 5.0, "sqs": 10.0, "secretsmanager": 15.0, "sns": 20.0}
+# One new execution environment per this many invocations (its INIT is billed since 2025-08-01).
+INVOCATIONS_PER_COLD_START = 1_000
+# A warm container refreshes its cached secrets every SECRET_CACHE_SECONDS (300 s); at the reference rate
+# of 10 webhooks/s on one container that is once per 3,000 invocations.
+INVOCATIONS_PER_SECRET_REFRESH = 3_000
+SECRET_CALLS_PER_INVOCATION = 1 / INVOCATIONS_PER_COLD_START + 1 / INVOCATIONS_PER_SECRET_REFRESH
+# Events per scorer invocation: single webhooks trickle in (the 2 s batching window gathers about 10 at
+# 10 events/s); a SendGrid batch of 100 fills BatchSize (25).
+SCORER_BATCH_SINGLE, SCORER_BATCH_BULK = 10, 25
+# The floor: what any design that verifies the webhook, queues it and writes one score must pay.
+FLOOR_SCORER_BATCH = 25
+PER_MILLION = 1_000_000
+
+
+@dataclass
+class Line:
+    item: str
+    dollars: float  # per event
+    basis: str
+
+
+def _median(values: Iterable[float]) -> float:
+    listed = list(values)
+    return statistics.median(listed) if listed else 0.0
+
+
+def _requests(invocation: Invocation, service: str) -> list[Any]:
+    return [request for request in invocation.requests if request.service == service]
+
+
+def _billed_ms(invocation: Invocation) -> float:
+    """The handler's CPU time (elapsed time on a shared box would bill its neighbours' work) plus AWS's answers."""
+    latency = sum(AWS_LATENCY_MS.get(request.service, 10.0) for request in invocation.requests)
+    return math.ceil(invocation.cpu_ms + latency)
+
+
+def _sqs_requests(invocation: Invocation) -> float:
+    sends = _requests(invocation, "sqs")
+    return float(sum(max(1, math.ceil(r.payload_bytes / SQS_CHUNK_BYTES)) for r in sends))
+
+
+def platform_log(template: dict[str, Any]) -> tuple[int, int]:
+    """Bytes and lines Lambda itself logs per invocation, under the functions' LoggingConfig."""
+    config = template.get("Globals", {}).get("Function", {}).get("LoggingConfig", {})
+    if config.get("LogFormat") == "JSON" and config.get("SystemLogLevel") == "WARN":
+        return 0, 0
+    return TEXT_PLATFORM_LOG_BYTES, TEXT_PLATFORM_LOG_LINES
+
+
+def _log_dollars(
+    invocations: Iterable[Invocation], platform: tuple[int, int], events: Callable[[Invocation], int]
+) -> float:
+    """Log dollars per event: each invocation's bytes, Lambda's lines and CloudWatch's per-line metadata."""
+    platform_bytes, platform_lines = platform
+    return _median(
+        (i.log_bytes + platform_bytes + LOGS_EVENT_OVERHEAD_BYTES * (i.log_lines + platform_lines))
+        * LOGS_PER_BYTE
+        / events(i)
+        for i in invocations
+    )
+
+
+def _write_units(invocation: Invocation) -> int:
+    return sum(r.write_units for r in _requests(invocation, "dynamodb"))
+
+
+def scenario(
+    ingest: list[Invocation],
+    events_per_request: int,
+    *,
+    ingest_figures: HandlerFigures,
+    scorer_figures: HandlerFigures,
+    memory_mb: dict[str, int],
+    score_units: tuple[float, float],
+    scorer_batch: int,
+    platform: tuple[int, int],
+) -> list[Line]:
+    """Dollars per event of one traffic shape: webhooks of `events_per_request` events each."""
+    n = events_per_request
+    ingest_gb = memory_mb["IngestWebhookFunction"] / 1024
+    scorer_gb = memory_mb["ScoreEventsFunction"] / 1024
+    scorer_warm = [run.invocations[1] for run in scorer_figures.runs if len(run.invocations) > 1]
+    scorer_ms_per_event = _median(_billed_ms(i) / max(1, _events(i)) for i in scorer_warm)
+    secrets_cold = _median(len(_requests(run.invocations[0], "secretsmanager")) for run in ingest_figures.runs)
+    cold_ms = {
+        "ingest": _median(run.cold_cpu_ms for run in ingest_figures.runs),
+        "scorer": _median(run.cold_cpu_ms for run in scorer_figures.runs),
+    }
+    lines = [
+        Line("API Gateway HTTP API", HTTP_API_PER_REQUEST / n, f"1 request per {n} event(s)"),
+        Line("Lambda ingest: requests", LAMBDA_PER_REQUEST / n, f"1 invocation per {n} event(s)"),
+        Line(
+            "Lambda ingest: duration",
+            _median(_billed_ms(i) for i in ingest) * ingest_gb / 1000 * LAMBDA_PER_GB_SECOND / n
+            + cold_ms["ingest"] * ingest_gb / 1000 * LAMBDA_PER_GB_SECOND / INVOCATIONS_PER_COLD_START / n,
+            f"{_median(_billed_ms(i) for i in ingest):.0f} ms x {memory_mb['IngestWebhookFunction']} MB per request",
+        ),
+        Line("Lambda scorer: requests", LAMBDA_PER_REQUEST / scorer_batch, f"1 invocation per {scorer_batch} events"),
+        Line(
+            "Lambda scorer: duration",
+            scorer_ms_per_event * scorer_gb / 1000 * LAMBDA_PER_GB_SECOND
+            + cold_ms["scorer"] * scorer_gb / 1000 * LAMBDA_PER_GB_SECOND / INVOCATIONS_PER_COLD_START / scorer_batch,
+            f"{scorer_ms_per_event:.1f} ms x {memory_mb['ScoreEventsFunction']} MB per event",
+        ),
+        Line(
+            "SQS",
+            (_median(_sqs_requests(i) for i in ingest) / n + 2 / scorer_batch) * SQS_PER_REQUEST,
+            f"{_median(_sqs_requests(i) for i in ingest):.0f} send(s) per request (64 KB chunks), receive+delete/batch",
+        ),
+        Line(
+            "DynamoDB: webhook dedup",
+            _median(_write_units(i) for i in ingest) / n * DYNAMODB_PER_WRITE_UNIT,
+            f"{_median(_write_units(i) for i in ingest):.0f} write unit(s) per request (counted on the ingest path)",
+        ),
+        Line(
+            "DynamoDB: scores and profiles",
+            score_units[0] * DYNAMODB_PER_WRITE_UNIT + score_units[1] * DYNAMODB_PER_READ_UNIT,
+            f"{score_units[0]:.2f} WCU + {score_units[1]:.2f} RCU per event",
+        ),
+        Line(
+            "Secrets Manager",
+            secrets_cold * SECRETS_MANAGER_PER_CALL / n * SECRET_CALLS_PER_INVOCATION,
+            f"{secrets_cold:.0f} call(s) per cold start and per 300 s refresh",
+        ),
+        Line(
+            "CloudWatch Logs (INFO)",
+            _log_dollars(ingest, platform, lambda _: n) + _log_dollars(scorer_warm, platform, _events),
+            f"{_median(i.log_bytes for i in ingest):.0f} B per request + Lambda's {platform[0]} B; scorer "
+            f"{_median(i.log_bytes / _events(i) for i in scorer_warm):.0f} B per event",
+        ),
+        Line(
+            "X-Ray",
+            XRAY_FIXED_RATE * XRAY_PER_TRACE * (1 / n + 1 / scorer_batch),
+            f"{XRAY_FIXED_RATE:.0%} of invocations sampled (ingest and scorer traces)",
+        ),
+    ]
+    return lines
+
+
+def _events(invocation: Invocation) -> int:
+    return max(1, invocation.records)
+
+
+def floor_per_event() -> list[Line]:
+    return [
+        Line("API Gateway HTTP API", HTTP_API_PER_REQUEST, "the request"),
+        Line("DynamoDB", DYNAMODB_PER_WRITE_UNIT, "one write unit"),
+        Line("SQS", SQS_PER_REQUEST * (1 + 2 / FLOOR_SCORER_BATCH), "one send, receive/delete per full batch"),
+        Line("Lambda", LAMBDA_PER_REQUEST / FLOOR_SCORER_BATCH, "the scorer's invocation shared by a full batch"),
+    ]
+
+
+def main(
+    figures: dict[str, HandlerFigures],
+    template: dict[str, Any],
+    memory_mb: dict[str, int],
+    dynamodb: dict[str, float] | None = None,
+    say: Callable[[str], None] = print,
+) -> dict[str, float]:
+    ingest = figures["IngestWebhookFunction"]
+    scorer = figures["ScoreEventsFunction"]
+    singles = [i for run in ingest.runs for i in run.invocations[1:4]]
+    batches = [run.invocations[4] for run in ingest.runs if len(run.invocations) > 4]
+    if dynamodb:
+        units = (dynamodb["all events WCU per event"], dynamodb["all events RCU per event"])
+        source = "bench_dynamodb's realistic month"
+    else:
+        units, source = (1.0, 0.0), "the hot path (run bench_dynamodb for the realistic month)"
+    platform = platform_log(template)
+    shapes = {
+        "single-event webhooks": scenario(singles, 1, ingest_figures=ingest, scorer_figures=scorer,
+                                          memory_mb=memory_mb, score_units=units, scorer_batch=SCORER_BATCH_SINGLE,
+                                          platform=platform),
+        "SendGrid batches of 100": scenario(batches, 100, ingest_figures=ingest, scorer_figures=scorer,
+                                            memory_mb=memory_mb, score_units=units, scorer_batch=SCORER_BATCH_BULK,
+                                            platform=platform),
+    }
+    floor = sum(line.dollars for line in floor_per_event()) * PER_MILLION
+    say(f"  $ per million events, AWS list prices us-east-1 (2026-12); score units from {source}")
+    say(f"  {'item':<32} {'single-event':>13} {'batches of 100':>15}   basis (single-event)")
+    rows = zip(shapes["single-event webhooks"], shapes["SendGrid batches of 100"], strict=True)
+    for single, bulk in rows:
+        single_cost, bulk_cost = single.dollars * PER_MILLION, bulk.dollars * PER_MILLION
+        say(f"  {single.item:<32} {single_cost:13.3f} {bulk_cost:15.3f}   {single.basis}")
+    totals = {name: sum(line.dollars for line in lines) * PER_MILLION for name, lines in shapes.items()}
+    say(f"  {'total':<32} {totals['single-event webhooks']:13.3f} {totals['SendGrid batches of 100']:15.3f}")
+    say(
+        f"  floor (HTTP API request + 1 write unit + SQS + the scorer's invocation share): ${floor:.2f} per million; "
+        f"single-event webhooks cost {totals['single-event webhooks'] / floor:.2f}x the floor (target 1.2x)"
+    )
+    return {
+        "cost per million single-event webhooks ($)": totals["single-event webhooks"],
+        "cost per million events in SendGrid batches of 100 ($)": totals["SendGrid batches of 100"],
+        "floor per million ($)": floor,
+        "ratio to floor (single-event)": totals["single-event webhooks"] / floor,
+    }
