@@ -50,7 +50,7 @@ def main() -> None:
         bench_track.main(quick=quick)
         print("\n== ledger: bytes, Firehose records and requests per event; ALL_NEW; rescore writes")
         bench_ledger.main(quick=quick)
-        print("\n== leadscore evaluate: 100,000 leads on DuckDB; default model vs oracle AUC on the simulated population")
+        print("\n== leadscore evaluate: 100,000 leads on DuckDB; default model vs oracle AUC (simulated population)")
         bench_evaluate.main(quick=quick)
         print("\n== leads API reads (moto in-process, Query priced by AWS's size rule)")
         bench_leads.main(quick=quick)

@@ -20,8 +20,8 @@ from leadscore.adapters.alert_queue import FifoAlertQueue
 from leadscore.adapters.clients import client
 from leadscore.adapters.dynamodb import DynamoLeadStore
 from leadscore.adapters.firehose import FirehoseLedgerSink
-from leadscore.adapters.ledger_files import FileLedgerSink
 from leadscore.adapters.lead_reads import DynamoLeadsReader
+from leadscore.adapters.ledger_files import FileLedgerSink
 from leadscore.adapters.secrets import pepper
 from leadscore.adapters.visits import DynamoVisitorStore
 from leadscore.core.erasure import suppression_key
