@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import sys
 from types import ModuleType
 
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Server
@@ -16,10 +17,16 @@ OPENAPI_PATH = ROOT / "docs" / "openapi.json"
 
 def leads_app() -> ModuleType:
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")  # no X-Ray emitter (a socket) to build a document
-    spec = importlib.util.spec_from_file_location("leads_api_app", ROOT / "functions" / "leads_api" / "app.py")
+    # The module the local runner loads (local/lambdas.py names it so): a second copy would build a second
+    # resolver, and the shared Router follows the last resolver that included it (its context and event).
+    name = "lambda_LeadsApiFunction_app"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, ROOT / "functions" / "leads_api" / "app.py")
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
 

@@ -37,10 +37,19 @@ def requirements_txt(path: str) -> list[Requirement]:
 
 def pyproject() -> dict[str, list[Requirement]]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    return {
-        "runtime": [Requirement(text) for text in project["dependencies"]],
-        "dev": [Requirement(text) for text in project["optional-dependencies"]["dev"]],
-    }
+    extras = project["optional-dependencies"]
+
+    def expanded(texts: list[str]) -> list[Requirement]:
+        # `leadscore[cli]` in an extra names the project's own extras: the lock pins what they list
+        requirements = []
+        for requirement in map(Requirement, texts):
+            if canonicalize_name(requirement.name) == canonicalize_name(project["name"]):
+                requirements += expanded([text for extra in requirement.extras for text in extras[extra]])
+            else:
+                requirements.append(requirement)
+        return requirements
+
+    return {"runtime": expanded(project["dependencies"]), "dev": expanded(extras["dev"])}
 
 
 def unmet(requirements: list[Requirement], locked: dict[str, str]) -> list[str]:

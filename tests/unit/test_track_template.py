@@ -37,12 +37,16 @@ def test_track_is_a_public_post_route_whose_cors_names_only_the_allowed_origins(
     resources = template["Resources"]
     [route] = resources["TrackVisitsFunction"]["Properties"]["Events"].values()
     assert (route["Type"], route["Properties"]["Method"], route["Properties"]["Path"]) == ("HttpApi", "POST", "/track")
-    for cors in (
-        resources["WebhooksApi"]["Properties"]["CorsConfiguration"],
-        resources["TrackVisitsFunction"]["Properties"]["FunctionUrlConfig"]["Cors"],
-    ):
-        assert cors["AllowOrigins"] == {"Fn::Split": [",", {"Ref": "TrackAllowedOrigins"}]}  # never "*"
-        assert cors["AllowMethods"] == ["POST"]
+    function_url = resources["TrackVisitsFunction"]["Properties"]["FunctionUrlConfig"]["Cors"]
+    assert function_url["AllowOrigins"] == {"Fn::Split": [",", {"Ref": "TrackAllowedOrigins"}]}  # never "*"
+    assert function_url["AllowMethods"] == ["POST"]
+    # The HTTP API's CORS is one for all its routes: the sites, plus the console's own origin for /leads.
+    # /track's handler refuses any origin not in TrackAllowedOrigins itself (tests/integration/test_website.py).
+    api = resources["WebhooksApi"]["Properties"]["CorsConfiguration"]
+    assert api["AllowOrigins"] == {
+        "Fn::Split": [",", {"Fn::Sub": "${TrackAllowedOrigins},https://${ConsoleDistribution.DomainName}"}]
+    }
+    assert "POST" in api["AllowMethods"]
 
 
 def test_the_public_function_may_only_update_visitor_and_rate_items(template: Any) -> None:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import BotoCoreError, ClientError
 
-from leadscore.adapters.dynamodb import PROFILE_SK
+from leadscore.adapters.dynamodb import OUTCOME, PROFILE_SK
 from leadscore.adapters.ports import Profile
 from leadscore.adapters.score_item import IDENTITY_KEYS, RuleKeys, from_item, lead_key, serialise
 from leadscore.core.rules import CompiledModel
@@ -115,8 +115,10 @@ class DynamoLeadsReader:
                 if sort_key == PROFILE_SK:
                     data = _plain(item)
                     email = data.pop("email", None)
+                    latest = data.pop(OUTCOME, None)  # the newest outcome (a map), kept apart from attributes
                     attributes = {k: _scalar(v) for k, v in data.items() if k not in {"pk", "sk", "p_at"}}
-                    found.profile = Profile(email=str(email or ""), attributes=attributes)
+                    outcome = None if latest is None else {k: _scalar(v) for k, v in latest.items()}
+                    found.profile = Profile(email=str(email or ""), attributes=attributes, outcome=outcome)
                 elif sort_key.startswith("SCORE#"):
                     model_id = sort_key.removeprefix("SCORE#")
                     found.scores.append(from_item(item, self._keys.get(model_id, IDENTITY_KEYS)))

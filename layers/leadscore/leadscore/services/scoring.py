@@ -94,17 +94,27 @@ class ScoringService:
         """
         facts = facts_from_event(event)
         lead_id = lead_id_for(event.email, self.pepper)
+        answer: list[bool] = []
+
+        def erased() -> bool:  # asked at most once per event, and only where a lead could be (re)created
+            if not answer:
+                answer.append(self.is_erased(event.email))
+            return answer[0]
+
         if facts.type in OUTCOME_TYPES:
+            if erased():  # feedback on an erased address must not bring its profile back
+                return [ModelOutcome(model.id, Path.SUPPRESSED, None) for model in self.models]
             self.profiles.record_outcome(lead_id, event.email, facts.type, facts.occurred_at, event.properties)
         profile_written = False
         outcomes: list[ModelOutcome] = []
         try:
             for model in self.models:
-                outcome, wrote_profile = self._score_under(model, facts, event, lead_id, profile_written)
+                outcome, wrote_profile = self._score_under(model, facts, event, lead_id, profile_written, erased=erased)
                 profile_written = profile_written or wrote_profile
                 outcomes.append(outcome)
         finally:  # what was written is recorded, even when a later model fails the record (SQS redelivers)
-            if self.ledger is not None:
+            suppressed = any(outcome.path is Path.SUPPRESSED for outcome in outcomes)
+            if self.ledger is not None and not suppressed:  # an erased address leaves no ledger line
                 self.ledger.append(event, lead_id, self.models, outcomes, recorded_at=self.clock())
         return outcomes
 
