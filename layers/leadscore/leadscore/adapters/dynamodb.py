@@ -169,27 +169,7 @@ class DynamoLeadStore:
         return self._decode(response["Attributes"], model_id)
 
     def release_alert(self, lead_id: str, model_id: str, alert_id: str) -> None:
-        try:
-            self._call(
-                self._client.update_item,
-                Key=score_key(lead_id, model_id),
-                UpdateExpression="SET #pending.#lease = :zero, #due = :zero, #v = #v + :one",
-                ConditionExpression="#pending.#id = :id",
-                ExpressionAttributeNames={
-                    "#pending": "pending",
-                    "#lease": "lease",
-                    "#v": "v",
-                    "#id": "id",
-                    "#due": "alert_due",
-                },
-                ExpressionAttributeValues={
-                    ":zero": serialise(0),
-                    ":one": serialise(1),
-                    ":id": serialise(alert_id),
-                },
-            )
-        except ClientError:
-            return  # completed meanwhile: nothing to release
+        self._set_lease(lead_id, model_id, alert_id, 0)  # completed meanwhile: nothing to release
 
     def complete_alert(self, lead_id: str, model_id: str, alert_id: str, now: int) -> None:
         try:
@@ -219,6 +199,10 @@ class DynamoLeadStore:
             return  # already completed by an earlier attempt
 
     def hold_alert(self, lead_id: str, model_id: str, alert_id: str, lease_until: int) -> None:
+        self._set_lease(lead_id, model_id, alert_id, lease_until)  # delivered meanwhile: nothing to hold
+
+    def _set_lease(self, lead_id: str, model_id: str, alert_id: str, lease_until: int) -> None:
+        """Move the pending alert's lease (0 releases it), if `alert_id` is still the one pending."""
         try:
             self._call(
                 self._client.update_item,
@@ -239,7 +223,7 @@ class DynamoLeadStore:
                 },
             )
         except ClientError:
-            return  # delivered meanwhile: nothing to hold
+            return  # another alert, or none, is pending now
 
     def due_alerts(self, model_id: str, now: int, limit: int) -> list[str]:
         """Lead ids of `model_id` whose pending alert's lease ended by `now` (the sparse by-pending-alert index)."""

@@ -95,15 +95,7 @@ class InMemoryLeadStore:
             return _clone(claimed)
 
     def release_alert(self, lead_id: str, model_id: str, alert_id: str) -> None:
-        with self._lock:
-            self.writes += 1
-            current = self.scores.get((lead_id, model_id))
-            pending = current.alert_pending if current else None
-            if current is None or pending is None or pending.alert_id != alert_id:
-                return
-            self.scores[(lead_id, model_id)] = replace(
-                current, version=current.version + 1, alert_pending=replace(pending, lease_until=0)
-            )
+        self._change_pending(lead_id, model_id, alert_id, lease_until=0)
 
     def complete_alert(self, lead_id: str, model_id: str, alert_id: str, now: int) -> None:
         with self._lock:
