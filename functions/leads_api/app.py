@@ -43,6 +43,7 @@ def build_service(settings: LeadsApiSettings) -> LeadsService:
         pepper=pepper(settings.pepper_secret_id),
         clock=clock.now_epoch,
         visitors_table=settings.visitors_table,
+        sla_hours=settings.feedback_sla_hours,
     )
 
 
@@ -88,10 +89,27 @@ def invalid(exc: RequestValidationError) -> Response[Any]:
     return _json(422, "invalid_request", f"invalid: {names}", details)
 
 
+BODY_READER = "aws_lambda_powertools.event_handler.middlewares.openapi_validation"
+
+
+def raised_reading_the_body(exc: BaseException) -> bool:
+    """Whether `exc` came out of the resolver's body parsing (its validation middleware's `_get_body`)."""
+    frame = exc.__traceback__
+    while frame is not None:
+        code = frame.tb_frame
+        if code.f_globals.get("__name__") == BODY_READER and code.f_code.co_name == "_get_body":
+            return True
+        frame = frame.tb_next
+    return False
+
+
 @app.exception_handler(ValueError)
 def unreadable_body(exc: ValueError) -> Response[Any]:
     # The resolver parses the body by its Content-Type before validation (e.g. a multipart body without a
-    # boundary): anything it cannot read is the caller's problem, never a 500.
+    # boundary) and raises a bare ValueError for what it cannot read: the caller's problem, never a 500.
+    # Any other ValueError is a bug of ours: it is not dressed up as a 415.
+    if not raised_reading_the_body(exc):
+        raise exc
     logger.info("unreadable request body", extra={"reason": type(exc).__name__})
     return _json(415, "unsupported_media_type", "Send the body as application/json.")
 

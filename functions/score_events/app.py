@@ -19,6 +19,7 @@ from leadscore import clock
 from leadscore.adapters.alert_queue import FifoAlertQueue
 from leadscore.adapters.clients import client
 from leadscore.adapters.dynamodb import DynamoLeadStore
+from leadscore.adapters.feedback_marks import DynamoFeedbackMarks
 from leadscore.adapters.firehose import FirehoseLedgerSink
 from leadscore.adapters.lead_reads import DynamoLeadsReader
 from leadscore.adapters.ledger_files import FileLedgerSink
@@ -74,6 +75,7 @@ def build_service(settings: ScorerSettings) -> ScoringService:
         pepper=key,
         clock=clock.now_epoch,
         alert_lease_seconds=settings.alert_lease_seconds,
+        feedback_marks=DynamoFeedbackMarks(client("dynamodb"), settings.table_name),  # feedback SLA
     )
 
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import BotoCoreError, ClientError
 
+from leadscore.adapters.feedback_marks import MARK, REPORTED_AT, awaiting_partition
 from leadscore.adapters.ports import DuePage, Profile, PublishClaim, WriteResult
 from leadscore.adapters.score_item import (
     IDENTITY_KEYS,
@@ -176,8 +177,10 @@ class DynamoLeadStore:
             self._call(
                 self._client.update_item,
                 Key=score_key(lead_id, model_id),
+                # ---- feedback SLA (adapters/feedback_marks.py): the alert now awaits sales' feedback ----
                 UpdateExpression=(
-                    "REMOVE #pending, #alert_pk, #due SET #alerts = #alerts + :one, #alert_at = :now, #v = #v + :one"
+                    "REMOVE #pending, #alert_pk, #due, #fb_rep SET #alerts = #alerts + :one, #alert_at = :now,"
+                    " #v = #v + :one, #fb_pk = :awaiting"
                 ),
                 ConditionExpression="#pending.#id = :id",
                 ExpressionAttributeNames={
@@ -188,11 +191,14 @@ class DynamoLeadStore:
                     "#alert_at": "alert_at",
                     "#v": "v",
                     "#id": "id",
+                    "#fb_pk": MARK,
+                    "#fb_rep": REPORTED_AT,
                 },
                 ExpressionAttributeValues={
                     ":one": serialise(1),
                     ":now": serialise(now),
                     ":id": serialise(alert_id),
+                    ":awaiting": serialise(awaiting_partition(model_id)),
                 },
             )
         except ClientError:

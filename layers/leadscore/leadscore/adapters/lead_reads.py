@@ -18,6 +18,14 @@ from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import BotoCoreError, ClientError
 
 from leadscore.adapters.dynamodb import OUTCOME, PROFILE_SK
+from leadscore.adapters.feedback_marks import (
+    ALERT_AT,
+    MARK,
+    REPORTED_AT,
+    AwaitingAlert,
+    awaiting_from_index,
+    awaiting_query,
+)
 from leadscore.adapters.ports import Profile
 from leadscore.adapters.score_item import IDENTITY_KEYS, RuleKeys, from_item, lead_key, serialise
 from leadscore.core.rules import CompiledModel
@@ -31,6 +39,7 @@ T = TypeVar("T")
 STAGE_INDEX = "by-stage"
 OUTCOME_PREFIX = "OUTCOME#"
 BATCH_WRITE_LIMIT = 25
+BATCH_GET_LIMIT = 100
 _deserializer = TypeDeserializer()
 
 
@@ -41,6 +50,9 @@ class LeadPartition:
     profile: Profile | None = None
     scores: list[ScoreState] = field(default_factory=list)
     outcomes: list[dict[str, Any]] = field(default_factory=list)
+    # Feedback SLA: model id -> (when its last alert was sent, when ops had the report or None), while the
+    # alert awaits feedback (adapters/feedback_marks.py).
+    awaiting: dict[str, tuple[int, int | None]] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
@@ -90,7 +102,7 @@ class DynamoLeadsReader:
         consumed = response.get("ConsumedCapacity")
         for entry in consumed if isinstance(consumed, list) else [consumed] if consumed else []:
             units = float(entry.get("CapacityUnits", 0))
-            if operation.__name__ in {"query", "get_item"}:
+            if operation.__name__ in {"query", "get_item", "batch_get_item"}:
                 self.usage.read_units += units
             else:
                 self.usage.write_units += units
@@ -122,6 +134,12 @@ class DynamoLeadsReader:
                 elif sort_key.startswith("SCORE#"):
                     model_id = sort_key.removeprefix("SCORE#")
                     found.scores.append(from_item(item, self._keys.get(model_id, IDENTITY_KEYS)))
+                    if MARK in item and ALERT_AT in item:
+                        reported = item.get(REPORTED_AT)
+                        found.awaiting[model_id] = (
+                            int(item[ALERT_AT]["N"]),
+                            None if reported is None else int(reported["N"]),
+                        )
                 elif sort_key.startswith(OUTCOME_PREFIX):
                     found.outcomes.append(_plain(item))
             start = response.get("LastEvaluatedKey")
@@ -169,6 +187,41 @@ class DynamoLeadsReader:
             for data in map(_plain, response.get("Items", []))
         ]
         return entries, response.get("LastEvaluatedKey")
+
+    def awaiting_page(
+        self, partition: str, *, from_at: int | None, limit: int, start: Any
+    ) -> tuple[list[AwaitingAlert], Any]:
+        """One page of a by-awaiting-feedback partition, oldest alert first (feedback SLA)."""
+        request = awaiting_query(self._table, partition, from_at=from_at, through_at=None, limit=limit, start=start)
+        response = self._call(self._client.query, **request)
+        return [awaiting_from_index(item) for item in response.get("Items", [])], response.get("LastEvaluatedKey")
+
+    def profiles_for(self, lead_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Name, company and job title of each lead (one BatchGetItem per 100; eventually consistent): what a
+        list row shows. The by-stage index cannot carry them: they live on the profile item, not the score item."""
+        found: dict[str, dict[str, Any]] = {}
+        unique = list(dict.fromkeys(lead_ids))
+        for offset in range(0, len(unique), BATCH_GET_LIMIT):
+            keys: list[Any] = [
+                {"pk": {"S": lead_key(lead_id)}, "sk": {"S": PROFILE_SK}}
+                for lead_id in unique[offset : offset + BATCH_GET_LIMIT]
+            ]
+            for _ in range(5):
+                request: dict[str, Any] = {
+                    self._table: {
+                        "Keys": keys,
+                        "ProjectionExpression": "pk, first_name, last_name, company, job_title",
+                    }
+                }
+                response: Any = self._call(self._client.batch_get_item, RequestItems=request)
+                for item in response.get("Responses", {}).get(self._table, []):
+                    data = _plain(item)
+                    found[str(data.pop("pk")).removeprefix("LEAD#")] = data
+                keys = list(response.get("UnprocessedKeys", {}).get(self._table, {}).get("Keys", []))
+                if not keys:
+                    break
+            # Still throttled after five tries: those rows show no name (the list is still right).
+        return found
 
     def is_suppressed(self, key: str) -> bool:
         response = self._call(

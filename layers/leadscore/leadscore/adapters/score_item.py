@@ -128,6 +128,7 @@ def to_item_values(state: ScoreState, keys: RuleKeys) -> dict[str, Any]:
         "stage": state.stage.value,
         "stage_at": state.stage_changed_at,
         "recycled_at": state.recycled_at,
+        "sh": [f"{stage.value}:{at}" for stage, at in state.stage_log] or None,  # stage history (leads API)
         "b": {keys.key(rule): points for rule, points in state.points.items()},
         "n": {keys.key(rule): Decimal(count) for rule, count in state.hits.items()},
         "a": state.attributes,
@@ -179,6 +180,15 @@ def _int(value: Any) -> int | None:
     return None if value is None else int(value)
 
 
+def _stage_log(stored: Any) -> list[tuple[Stage, int]]:
+    """'MQL:1764600000' entries back into (stage, epoch s)."""
+    entries = []
+    for entry in stored or ():
+        stage, _, at = str(entry).partition(":")
+        entries.append((Stage(stage), int(at)))
+    return entries
+
+
 def _caps(stored: dict[str, Any], keys: RuleKeys) -> dict[str, dict[str, Decimal]]:
     caps: dict[str, dict[str, Decimal]] = {}
     for slot, used in stored.items():
@@ -204,6 +214,7 @@ def from_item(item: dict[str, Any], keys: RuleKeys) -> ScoreState:
         stage=Stage(data.get("stage", Stage.LEAD.value)),
         stage_changed_at=_int(data.get("stage_at")),
         recycled_at=_int(data.get("recycled_at")),
+        stage_log=_stage_log(data.get("sh")),
         points={keys.rule(key): Decimal(points) for key, points in data.get("b", {}).items()},
         hits={keys.rule(key): int(count) for key, count in data.get("n", {}).items()},
         attributes=dict(data.get("a", {})),

@@ -30,7 +30,7 @@ from leadscore.models.leads_api import (
     HotList,
     LeadView,
 )
-from leadscore.services.leads import LeadsService
+from leadscore.services.leads import BadParameter, LeadsService
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
 
@@ -104,7 +104,7 @@ def get_lead(ref: RefParam) -> LeadView:
 
 @router.get(
     "/leads",
-    summary="The hot list: MQL/SQL leads of a model, highest stored total first",
+    summary="The hot list: MQL/SQL leads of a model, highest stored total first (or those awaiting feedback)",
     responses={**_ok("One page of the hot list.", HotList), **UNAUTHORIZED, **FORBIDDEN, **INVALID, **UNAVAILABLE},
     tags=["leads"],
 )
@@ -115,8 +115,21 @@ def hot_list(  # noqa: PLR0917 - one argument per query parameter, as Powertools
     min_total: Annotated[Decimal | None, Query(ge=-100000, le=100000, description="Lowest stored total.")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
     cursor: Annotated[str | None, Query(max_length=1024, description="The previous page's cursor.")] = None,
+    awaiting_feedback: Annotated[
+        bool,
+        Query(
+            description="Instead of the hot list: the leads whose last sales alert has had no feedback yet, oldest "
+            "alert first, each with `alerted_at`, `overdue` (older than the feedback SLA) and `sla_reported_at`. "
+            "Not combinable with stage, band or min_total."
+        ),
+    ] = False,
 ) -> HotList:
     require(SCOPE_READ)
+    if awaiting_feedback:
+        for name, value in (("stage", stage), ("band", band), ("min_total", min_total)):
+            if value is not None:
+                raise BadParameter(name, "not combinable with awaiting_feedback=true")
+        return _service().awaiting_feedback(model_id=model, limit=limit, cursor=cursor)
     stages = [Stage(stage)] if stage else [Stage.SQL, Stage.MQL]
     return _service().hot_list(
         model_id=model, stages=stages, band=band, min_total=min_total, limit=limit, cursor=cursor

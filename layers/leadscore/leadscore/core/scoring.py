@@ -19,6 +19,7 @@ from leadscore.core.stages import day_code, period_id, stage_for, stale_periods
 from leadscore.core.state import (
     SEEN_KEEP,
     SEEN_MAX,
+    STAGE_LOG_MAX,
     STAGE_ORDER,
     PendingAlert,
     ScoreState,
@@ -149,7 +150,7 @@ def _copy(state: ScoreState) -> ScoreState:
         s.stage_changed_at, s.recycled_at, dict(s.points), dict(s.hits), dict(s.attributes), s.attributes_at,
         s.attributes_digest, list(s.seen), dict(s.rule_days), {rule: dict(p) for rule, p in s.caps.items()},
         s.last_activity_at, s.alert_armed, s.alert_pending, s.alerts_sent, s.last_alert_at, s.suppressed,
-        s.created_at, s.updated_at, s.decayed_day, s.decay_due,
+        s.created_at, s.updated_at, s.decayed_day, s.decay_due, list(s.stage_log),
     )  # fmt: skip
 
 
@@ -294,8 +295,12 @@ def move_stage(state: ScoreState, model: CompiledModel, now: int) -> None:
         return
     if STAGE_ORDER[stage] < STAGE_ORDER[state.stage]:
         state.recycled_at = now
+    log = state.stage_log
+    if not log and state.stage is not Stage.LEAD and state.stage_changed_at is not None:
+        log = [(state.stage, state.stage_changed_at)]  # an item from before the log: its stage since when
     state.stage = stage
     state.stage_changed_at = now
+    state.stage_log = [*log, (stage, now)][-STAGE_LOG_MAX:]
 
 
 def _update_alert(

@@ -13,6 +13,9 @@ ZERO = Decimal(0)
 # that cannot happen. 6-character fingerprints keep 24 of them near 170 bytes of a 1 KB write unit.
 SEEN_MAX = 24
 SEEN_KEEP = 16
+# Stage history: the last STAGE_LOG_MAX stage changes per model, (stage entered, epoch s), oldest first. Written
+# by the exact path's own write when the stage moves (about 15 bytes each); the fast path never moves a stage.
+STAGE_LOG_MAX = 8
 
 
 class Stage(StrEnum):
@@ -81,6 +84,7 @@ class ScoreState:
     updated_at: int | None = None
     decayed_day: int | None = None  # UTC epoch day decay was last applied (decay is idempotent per day)
     decay_due: int | None = None  # yyyymmdd the decay job looks at the lead again (None: from its last activity)
+    stage_log: list[tuple[Stage, int]] = field(default_factory=list)  # (stage entered, when), oldest first
 
     def recent(self) -> list[Activity]:
         """Engagement by rule, most recent first; within a day, the rules worth most first."""

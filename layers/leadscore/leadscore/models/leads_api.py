@@ -76,10 +76,21 @@ class RuleLine(_Body):
     last_activity: str | None = Field(description="UTC day of the rule's last match (YYYY-MM-DD).")
 
 
+class StagePeriod(_Body):
+    stage: str
+    entered_at: str | None = Field(description="When the lead entered the stage (ISO-8601 UTC; None: unknown).")
+    left_at: str | None = Field(description="When it left the stage (None: it is still there).")
+
+
 class StageHistory(_Body):
     stage: str
     entered_at: str | None = Field(description="When the lead entered its current stage (ISO-8601 UTC).")
     recycled_at: str | None = Field(description="When decay last moved it down a stage, if it did.")
+    periods: list[StagePeriod] = Field(
+        default_factory=list,
+        description="Each stage the lead was in, oldest first, with when it entered and left it (the last "
+        "8 changes are kept per model).",
+    )
 
 
 class ModelScore(_Body):
@@ -97,6 +108,10 @@ class ModelScore(_Body):
     alerts_sent: int
     last_alert_at: str | None
     alert_pending: bool
+    awaiting_feedback_since: str | None = Field(
+        None, description="When the last sales alert was sent, while no feedback has been recorded since."
+    )
+    sla_reported_at: str | None = Field(None, description="When ops was told that alert had waited past the SLA.")
     suppressed: bool = Field(description="Bounced hard, complained or unsubscribed: no engagement scoring.")
     last_activity_at: str | None
 
@@ -129,6 +144,7 @@ class LeadsApiSettings(BaseModel):
     pepper_secret_id: str = Field(alias="LEAD_ID_PEPPER_SECRET_ID")
     queue_url: str = Field(alias="LEAD_EVENTS_QUEUE_URL")
     visitors_table: str | None = Field(None, alias="VISITORS_TABLE_NAME")
+    feedback_sla_hours: int = Field(24, ge=1, le=720, alias="FEEDBACK_SLA_HOURS")
 
 
 class LeadView(_Body):
@@ -148,6 +164,12 @@ class HotLead(_Body):
     fit: float
     engagement: float
     total: float
+    name: str | None = Field(None, description="First and last name from the lead's profile, if known.")
+    company: str | None = None
+    job_title: str | None = None
+    alerted_at: str | None = Field(None, description="awaiting_feedback=true: when the sales alert was sent.")
+    overdue: bool | None = Field(None, description="awaiting_feedback=true: the alert is older than the SLA.")
+    sla_reported_at: str | None = Field(None, description="awaiting_feedback=true: when ops had the SLA report.")
 
 
 class HotList(_Body):

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
+from leadscore.adapters.feedback_marks import AwaitingAlert
 from leadscore.adapters.lead_reads import IndexEntry, LeadPartition
 from leadscore.adapters.ports import EventQueue
 from leadscore.core.decay import apply_decay, day_of_code, epoch_day
@@ -22,9 +23,10 @@ from leadscore.core.erasure import ForgedCursor, cursor_key, open_cursor, sign_c
 from leadscore.core.identity import lead_id_for
 from leadscore.core.rules import CompiledModel
 from leadscore.core.stages import DAY_SECONDS, band_for
-from leadscore.core.state import ScoreState, Stage
+from leadscore.core.state import STAGE_LOG_MAX, ScoreState, Stage
 from leadscore.errors import LeadscoreError
 from leadscore.models.events import LeadEvent, normalise_email
+from leadscore.models.feedback_sla import DEFAULT_SLA_HOURS
 from leadscore.models.leads_api import (
     Activity,
     ErasureResult,
@@ -37,7 +39,9 @@ from leadscore.models.leads_api import (
     ModelScore,
     RuleLine,
     StageHistory,
+    StagePeriod,
 )
+from leadscore.services.awaiting_feedback import awaiting_feedback, display_fields
 
 STAGE_SHARDS = 4  # = score_item.STAGE_SHARDS (the by-stage index's shards per model and stage)
 ACTIVITY_SHOWN = 20
@@ -75,6 +79,12 @@ class LeadsStore(Protocol):
 
     def erase_visitors(self, visitors_table: str, lead_id: str) -> tuple[int, int]: ...
 
+    def profiles_for(self, lead_ids: Sequence[str]) -> dict[str, dict[str, Any]]: ...
+
+    def awaiting_page(
+        self, partition: str, *, from_at: int | None, limit: int, start: Any
+    ) -> tuple[list[AwaitingAlert], Any]: ...
+
 
 def _iso(epoch: int | None) -> str | None:
     return None if epoch is None else datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -96,6 +106,7 @@ class LeadsService:
     pepper: bytes
     clock: Callable[[], int]
     visitors_table: str | None = None
+    sla_hours: int = DEFAULT_SLA_HOURS  # feedback SLA: an alert older than this without feedback is overdue
     by_id: dict[str, CompiledModel] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -117,7 +128,10 @@ class LeadsService:
     def lead(self, ref: str) -> LeadView:
         lead_id, found = self._existing(ref)
         now = self.clock()
-        scores = [self._model_score(state, now) for state in sorted(found.scores, key=lambda s: s.model_id)]
+        scores = [
+            self._model_score(state, now, found.awaiting.get(state.model_id))
+            for state in sorted(found.scores, key=lambda s: s.model_id)
+        ]
         activity = [
             Activity(model_id=state.model_id, rule=rule, day=_day(day_of_code(code)), hits=state.hits.get(rule, 0))
             for state in found.scores
@@ -140,7 +154,7 @@ class LeadsService:
         model = self.by_id.get(state.model_id)
         return state if model is None else apply_decay(state, model, now=now).state
 
-    def _model_score(self, stored: ScoreState, now: int) -> ModelScore:
+    def _model_score(self, stored: ScoreState, now: int, awaiting: tuple[int, int | None] | None = None) -> ModelScore:
         state = self.decayed(stored, now)
         model = self.by_id.get(state.model_id)
         band = band_for(state.fit, state.engagement, model.model) if model else ""
@@ -168,10 +182,13 @@ class LeadsService:
                 stage=state.stage.value,
                 entered_at=_iso(state.stage_changed_at),
                 recycled_at=_iso(state.recycled_at),
+                periods=stage_periods(state),
             ),
             alerts_sent=state.alerts_sent,
             last_alert_at=_iso(state.last_alert_at),
             alert_pending=state.alert_pending is not None,
+            awaiting_feedback_since=_iso(awaiting[0]) if awaiting else None,
+            sla_reported_at=_iso(awaiting[1]) if awaiting else None,
             suppressed=state.suppressed,
             last_activity_at=_iso(state.last_activity_at),
         )
@@ -225,9 +242,53 @@ class LeadsService:
             if len(page) == limit:
                 last = page[-1]
                 next_cursor = sign_cursor({"t": str(last.total), "id": last.lead_id}, query, key)
-                return HotList(items=[self._hot(e, model) for e in page], cursor=next_cursor)
+                return HotList(items=self._named([self._hot(e, model) for e in page]), cursor=next_cursor)
             page.append(entry)
-        return HotList(items=[self._hot(e, model) for e in page], cursor=None)
+        return HotList(items=self._named([self._hot(e, model) for e in page]), cursor=None)
+
+    def _named(self, rows: list[HotLead]) -> list[HotLead]:
+        """Rows with the name, company and title from the leads' profiles (one batch read for the page)."""
+        if not rows:
+            return rows
+        profiles = self.store.profiles_for([row.lead_id for row in rows])
+        return [row.model_copy(update=display_fields(profiles.get(row.lead_id, {}))) for row in rows]
+
+    # --- GET /leads?awaiting_feedback=true (feedback SLA) -------------------------------------------
+    def awaiting_feedback(self, *, model_id: str, limit: int, cursor: str | None) -> HotList:
+        """Leads of `model_id` whose last sales alert has had no feedback, oldest alert first."""
+        model = self.by_id.get(model_id)
+        if model is None:
+            raise BadParameter("model", f"unknown model {model_id!r}")
+        query = hashlib.sha256(json.dumps(["awaiting_feedback", model_id]).encode()).hexdigest()[:16]
+        key = cursor_key(self.pepper)
+        after: tuple[int, str] | None = None
+        if cursor:
+            try:
+                position = open_cursor(cursor, query, key)
+                after = (int(position["at"]), str(position["id"]))
+            except (ForgedCursor, KeyError, ValueError, TypeError) as exc:
+                raise BadParameter("cursor", str(exc) if isinstance(exc, ForgedCursor) else "malformed") from None
+        page, more = awaiting_feedback(self.store, model_id, after=after, limit=limit)
+        overdue_before = self.clock() - self.sla_hours * 3600
+        rows = [
+            HotLead(
+                lead_id=entry.lead_id,
+                model_id=model_id,
+                stage=entry.stage,
+                band=band_for(entry.fit, entry.engagement, model.model),
+                fit=float(entry.fit),
+                engagement=float(entry.engagement),
+                total=float(entry.total),
+                alerted_at=_iso(entry.alert_at),
+                overdue=entry.alert_at <= overdue_before,
+                sla_reported_at=_iso(entry.reported_at),
+            )
+            for entry in page
+        ]
+        next_cursor = (
+            sign_cursor({"at": page[-1].alert_at, "id": page[-1].lead_id}, query, key) if more and page else None
+        )
+        return HotList(items=self._named(rows), cursor=next_cursor)
 
     def _partition_stream(
         self,
@@ -353,6 +414,23 @@ class LeadsService:
             visitor_items_deleted=visitor_items,
             suppression_key=key,
         )
+
+
+def stage_periods(state: ScoreState) -> list[StagePeriod]:
+    """The stage log as periods: each stage with when it was entered and left (oldest first).
+
+    The first period starts at the lead's creation when the log reaches back that far; an item written before
+    the log existed shows its current stage since `stage_changed_at` only."""
+    log = list(state.stage_log)
+    if not log:
+        return [StagePeriod(stage=state.stage.value, entered_at=_iso(state.stage_changed_at), left_at=None)]
+    periods: list[StagePeriod] = []
+    if len(log) < STAGE_LOG_MAX:  # nothing trimmed: the lead started as a LEAD when it was created
+        periods.append(StagePeriod(stage=Stage.LEAD.value, entered_at=_iso(state.created_at), left_at=_iso(log[0][1])))
+    for index, (stage, at) in enumerate(log):
+        left = log[index + 1][1] if index + 1 < len(log) else None
+        periods.append(StagePeriod(stage=stage.value, entered_at=_iso(at), left_at=_iso(left)))
+    return periods
 
 
 def _feedback_record(item: dict[str, Any]) -> FeedbackRecord:

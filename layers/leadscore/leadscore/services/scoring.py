@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Protocol
 
 from leadscore.adapters.ports import AlertPublisher, ProfileStore, ScoreStore
 from leadscore.core.alerts import compose_alert
@@ -60,6 +61,12 @@ class ModelOutcome:
     standing: Standing | None = None  # the fast path's totals after its write (it has no state)
 
 
+class FeedbackMarksClearing(Protocol):
+    def clear(self, lead_id: str, model_id: str, occurred_at: int) -> bool:
+        """Feedback on the lead: its alert no longer awaits any (unless the feedback predates the alert)."""
+        ...
+
+
 def _stage(state: ScoreState | None) -> Stage | None:
     return None if state is None else state.stage
 
@@ -80,6 +87,8 @@ class ScoringService:
     # Erasure (services/leads.py): is this normalised address suppressed? Asked only before a lead would be
     # created (no score item), so scoring a known lead costs nothing more.
     erased: Callable[[str], bool] | None = None
+    # ---- feedback SLA: an outcome event clears the lead's "alert awaiting feedback" marks (feedback_sla.py) ----
+    feedback_marks: FeedbackMarksClearing | None = None
 
     def is_erased(self, email: str) -> bool:
         """Whether the address was erased (one read; the scorer asks only before linking a visitor)."""
@@ -105,6 +114,9 @@ class ScoringService:
             if erased():  # feedback on an erased address must not bring its profile back
                 return [ModelOutcome(model.id, Path.SUPPRESSED, None) for model in self.models]
             self.profiles.record_outcome(lead_id, event.email, facts.type, facts.occurred_at, event.properties)
+            if self.feedback_marks is not None:  # ---- feedback SLA: sales answered; stop waiting ----
+                for model in self.models:
+                    self.feedback_marks.clear(lead_id, model.id, facts.occurred_at)
         profile_written = False
         outcomes: list[ModelOutcome] = []
         try:
