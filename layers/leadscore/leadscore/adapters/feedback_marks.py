@@ -93,7 +93,7 @@ def awaiting_query(
         "TableName": table,
         "IndexName": AWAITING_INDEX,
         "KeyConditionExpression": condition,
-        "ExpressionAttributeNames": {"#mark": MARK, "#at": ALERT_AT},
+        "ExpressionAttributeNames": {"#mark": MARK, **({"#at": ALERT_AT} if "#at" in condition else {})},
         "ExpressionAttributeValues": values,
         "ScanIndexForward": True,
         "Limit": limit,
