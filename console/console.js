@@ -104,13 +104,20 @@
     const body = $("hot").tBodies[0];
     if (!more) { body.replaceChildren(); cursor = null; }
     const query = new URLSearchParams({ model: $("model").value, limit: "25" });
-    if ($("stage").value) query.set("stage", $("stage").value);
+    const awaiting = $("stage").value === "awaiting";  // alerts without feedback (the feedback SLA), oldest first
+    if (awaiting) query.set("awaiting_feedback", "true");
+    else if ($("stage").value) query.set("stage", $("stage").value);
     if (more && cursor) query.set("cursor", cursor);
     try {
       const page = await api("GET", "/leads?" + query);
       for (const lead of page.items) {
-        const row = el("tr", { "data-lead": lead.lead_id },
-          el("td", { text: lead.lead_id.slice(0, 10) + "…" }), el("td", { text: lead.stage }),
+        const who = lead.name || lead.lead_id.slice(0, 10) + "…";
+        const detail = [lead.company, lead.job_title].filter(Boolean).join(" · ");
+        const waited = awaiting ? ` · alerted ${lead.alerted_at}` + (lead.overdue ? " · overdue" : "") : "";
+        const row = el("tr", { "data-lead": lead.lead_id, class: lead.overdue ? "overdue" : "" },
+          el("td", {}, el("span", { class: "who", text: who }), el("br"),
+            el("small", { class: "muted", text: detail + waited })),
+          el("td", { text: lead.stage }),
           el("td", { text: lead.band }), el("td", { class: "num", text: lead.total.toFixed(1) }));
         row.addEventListener("click", () => openLead(lead.lead_id));
         body.append(row);
@@ -195,6 +202,19 @@
         parts.push(el("p", { text: `Stage ${history.stage} since ${history.entered_at || "—"}` +
           (history.recycled_at ? `, recycled ${history.recycled_at}` : "") +
           ` · alerts sent ${score.alerts_sent}` + (score.suppressed ? " · suppressed" : "") }));
+        if (score.awaiting_feedback_since) {
+          parts.push(el("p", { class: "awaiting", text: `Alert sent ${score.awaiting_feedback_since}: awaiting feedback` +
+            (score.sla_reported_at ? ` (reported to ops ${score.sla_reported_at})` : "") }));
+        }
+        const periods = el("table", { class: "stage-history", "aria-label": `stage history ${score.model_id}` },
+          el("thead", {}, el("tr", {}, el("th", { text: "Stage" }), el("th", { text: "Entered" }), el("th", { text: "Left" }))));
+        const rows = el("tbody");
+        for (const period of history.periods || []) {
+          rows.append(el("tr", {}, el("td", { text: period.stage }), el("td", { text: period.entered_at || "—" }),
+            el("td", { text: period.left_at || "now" })));
+        }
+        periods.append(rows);
+        parts.push(periods);
       }
       parts.push(el("h3", { text: "Activity" }));
       const activity = el("ul", { id: "activity" });

@@ -42,6 +42,8 @@ def test_sign_in_see_the_hot_list_open_a_lead_and_record_feedback(browser: Any, 
         # Then the hot list of the default model shows both MQL leads
         page.wait_for_selector("#hot tbody tr")
         assert page.locator("#hot tbody tr").count() == 2
+        assert "Ada Lovelace" in page.inner_text("#hot")  # names and companies from the profiles, not lead ids
+        assert "Analytical Engines" in page.inner_text("#hot")
         # When a lead is opened, Then its page shows the score and the breakdown chart
         page.locator("#hot tbody tr").first.click()
         page.wait_for_selector("#breakdown rect")
@@ -49,6 +51,11 @@ def test_sign_in_see_the_hot_list_open_a_lead_and_record_feedback(browser: Any, 
         assert email in {ADA, "grace@compilers.example"}
         assert page.locator("#breakdown rect").count() >= 2
         assert "whitepaper" in page.inner_text("#activity")
+        # And its stage history: LEAD left when MQL was entered, MQL still open
+        history = page.inner_text(".stage-history")
+        assert "LEAD" in history
+        assert "MQL" in history
+        assert history.strip().endswith("now")
         # When sales reject it as a competitor, Then the page lists the feedback
         page.select_option("#reason", "competitor")
         page.click("#reject")
