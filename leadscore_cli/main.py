@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "leadscore_cli.replay",  # leadscore replay --model FILE.yaml
     "leadscore_cli.rescore",  # leadscore rescore --model FILE.yaml --dry-run | --apply
     "leadscore_cli.evaluate",  # leadscore evaluate (the evaluation helper's module)
+    "leadscore_cli.leads",  # leadscore lead EMAIL|LEAD_ID, leadscore hot --model default (over the leads API)
 ]
 
 
