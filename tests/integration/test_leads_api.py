@@ -280,6 +280,9 @@ def test_feedback_is_recorded_once_per_key_and_sent_as_an_outcome_event(stack: E
         ({"outcome": "maybe"}, {"Idempotency-Key": "k-00000004"}, 422),
         ({"outcome": "accepted"}, {}, 422),
         ({"outcome": "lost", "amount": 500, "currency": "EUR"}, {"Idempotency-Key": "k-00000005"}, 201),
+        # A deal's outcome event must carry its amount in an ISO-4217 currency: 422, never a 5xx.
+        ({"outcome": "won"}, {"Idempotency-Key": "k-00000006"}, 422),
+        ({"outcome": "won", "amount": 10, "currency": "XYZ"}, {"Idempotency-Key": "k-00000007"}, 422),
     ],
 )
 def test_feedback_bodies(stack: EmulatedStack, body: dict[str, Any], headers: dict[str, str], status: int) -> None:

@@ -9,6 +9,7 @@ from typing import Annotated, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from leadscore.models.events import EventType
+from leadscore.models.outcomes import is_currency
 
 SCOPE_READ = "leads:read"
 SCOPE_FEEDBACK = "leads:feedback"
@@ -42,7 +43,7 @@ RejectReason = Literal["bad_fit", "no_intent", "wrong_contact", "duplicate", "co
 
 class FeedbackRequest(_Body):
     """What sales says about a lead. `reason` only (and always) with `rejected`; `amount` and `currency`
-    together, only with `won` or `lost`."""
+    (ISO-4217) together, always and only with `won` or `lost`."""
 
     outcome: Outcome
     reason: RejectReason | None = None
@@ -56,8 +57,14 @@ class FeedbackRequest(_Body):
             raise ValueError("reason is required with 'rejected' and only allowed with it")
         if (self.amount is None) != (self.currency is None):
             raise ValueError("amount and currency go together")
-        if self.amount is not None and self.outcome not in {Outcome.WON, Outcome.LOST}:
+        deal = self.outcome in {Outcome.WON, Outcome.LOST}
+        if self.amount is not None and not deal:
             raise ValueError("amount is only allowed with 'won' or 'lost'")
+        # The outcome event's own contract (models/outcomes.py): a deal carries its amount and currency.
+        if deal and self.amount is None:
+            raise ValueError("amount and currency are required with 'won' and 'lost'")
+        if self.currency is not None and not is_currency(self.currency):
+            raise ValueError("currency must be an ISO-4217 code (e.g. EUR, USD)")
         return self
 
 
