@@ -81,6 +81,7 @@ def serve_leads_console(stack: EmulatedStack, api_url: str) -> None:
     print(f"  Leads API bearer token (leads:read leads:feedback leads:erase, 12 h; issuer {stack.issuer.issuer}):")
     print(f"  {token}")
     print(f'  curl -H "Authorization: Bearer $TOKEN" "{api_url}/leads?model=default"')
+    print(f"  CLI: export LEADSCORE_API={api_url} LEADSCORE_TOKEN=<the token>; leadscore hot; leadscore lead EMAIL")
 
 
 def main() -> None:

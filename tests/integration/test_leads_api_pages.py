@@ -120,3 +120,37 @@ def test_an_unreadable_body_is_415_but_a_bug_is_not_dressed_up_as_one(
     good["headers"]["idempotency-key"] = "key-0000002"
     with pytest.raises(ValueError, match="a bug in the service"):
         stack.invoke("LeadsApiFunction", good)
+
+
+def test_erasing_one_lead_of_a_shared_visitor_keeps_the_other_leads_links_and_scores(stack: EmulatedStack) -> None:
+    # Given one browser (visitor) claimed by Ada, then by Grace (a shared computer): the visits item names Grace
+    import boto3  # noqa: PLC0415
+
+    submit(stack)
+    submit(stack, submission_id="sub-g", email="grace@navy.example", first_name="Grace", last_name="Hopper")
+    pepper = str(stack.secret("LeadIdPepperSecret")["pepper"]).encode()
+    ada, grace = lead_id_for(ADA, pepper), lead_id_for("grace@navy.example", pepper)
+    client, table, visitor = boto3.client("dynamodb"), stack.physical("VisitorsTable"), "v" * 22
+    client.put_item(TableName=table, Item={
+        "pk": {"S": f"VISITOR#{visitor}"}, "sk": {"S": "VISITS"}, "lead_id": {"S": grace},
+        "email": {"S": "grace@navy.example"}, "first_lead": {"S": ada},
+    })  # fmt: skip
+    for lead in (ada, grace):
+        client.put_item(TableName=table, Item={"pk": {"S": f"VISITOR#{visitor}"}, "sk": {"S": f"LEAD#{lead}"}})
+        client.put_item(TableName=table, Item={"pk": {"S": f"LEAD#{lead}"}, "sk": {"S": f"VISITOR#{visitor}"}})
+    token = stack.issuer.mint()
+
+    # When Ada is erased
+    status, _, erased = stack.request("DELETE", f"/leads/{ada}", token=token)
+    assert status == 200
+
+    # Then (documented, README "Erasing a lead") the shared visits item is gone for both - its views cannot be
+    # told apart - while Grace keeps her links, her profile and her scores; nothing names Ada any more
+    keys = {(item["pk"], item["sk"]) for item in stack.items("VisitorsTable")}
+    assert keys == {(f"VISITOR#{visitor}", f"LEAD#{grace}"), (f"LEAD#{grace}", f"VISITOR#{visitor}")}
+    assert erased["visitor_items_deleted"] == 3
+    assert not [item for table_id in ("LeadsTable", "VisitorsTable")
+                for item in stack.items(table_id) if ada in str(item) or ADA in str(item)]  # fmt: skip
+    status, _, page = stack.request("GET", f"/leads/{grace}", token=token)
+    assert status == 200
+    assert page["models"]
