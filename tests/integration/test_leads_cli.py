@@ -94,7 +94,7 @@ def test_hot_follows_cursors_up_to_the_limit(stack: EmulatedStack, api: str) -> 
     ],
     ids=["expired token", "missing scope", "unknown lead", "bad reference", "unknown model"],
 )
-def test_api_errors_exit_non_zero_with_the_apis_message(
+def test_api_errors_exit_non_zero_with_the_apis_message(  # noqa: PLR0917 - pytest passes fixtures positionally
     stack: EmulatedStack, api: str, args: tuple[str, ...], token: Any, status: str, says: str
 ) -> None:
     result = run(*args, "--api", api, "--token", token(stack))
