@@ -119,7 +119,10 @@ def test_a_decay_crash_mid_segment_is_finished_by_the_retry_without_double_decay
     delivered_alerts(stack)
     [model] = compiled_models()
     store = DynamoLeadStore(boto3.client("dynamodb"), stack.physical("LeadsTable"), [model])
-    clock.advance(timedelta(weeks=3))
+    # Three weeks later at the scheduled hour (02:15 UTC): the waits below move the clock by about 30 minutes,
+    # and "the same day" must not cross midnight (this failed whenever the suite ran after 23:30 UTC).
+    later = clock.now() + timedelta(weeks=3)
+    clock.advance(later.replace(hour=2, minute=15, second=0, microsecond=0) - clock.now())
     run_at = clock.now_epoch()
     lead_ids = [str(item["pk"]).removeprefix("LEAD#") for item in stack.score_items()]
     before = {lead: store.load(lead, model.id) for lead in lead_ids}
