@@ -19,7 +19,7 @@ from leadscore.adapters.sns import SnsAlertPublisher
 from leadscore.models.feedback_sla import FeedbackSlaSettings
 from leadscore.models.model_files import load_models
 from leadscore.observability import CAPTURE_COLD_START, logger, metrics, tracer
-from leadscore.services.feedback_sla import FeedbackSla
+from leadscore.services.feedback_sla import FeedbackSla, SlaReportsNotSent
 
 
 class ScheduledReport(BaseModel):
@@ -49,4 +49,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, i
     metrics.add_metric(name="FeedbackSlaPublishFailed", unit=MetricUnit.Count, value=run.failed)
     if run.reported or run.failed:
         logger.info("feedback SLA run", extra={"reported": run.reported, "failed": run.failed, "skipped": run.skipped})
+    if run.failed:
+        raise SlaReportsNotSent(f"{run.failed} SLA report(s) refused by the ops topic; the next run sends them")
     return {"reported": run.reported, "failed": run.failed, "skipped": run.skipped}

@@ -14,6 +14,7 @@ import pytest
 
 from leadscore import clock
 from leadscore.core.identity import lead_id_for
+from leadscore.services.feedback_sla import SlaReportsNotSent
 from local.stack import EmulatedStack
 from tests.integration.conftest import FORMS, a_submission, sign
 from tests.integration.ingest_faults import AwsFaults, Rule
@@ -145,8 +146,9 @@ def test_a_refused_publish_is_reported_by_the_next_run_once(
     aws_faults.unavailable("sns", "Publish", times=1, when=lambda params: params.get("TopicArn") == topic)
     clock.advance(timedelta(hours=SLA_HOURS, seconds=1))
 
-    # When the job runs: the publish fails, its mark is undone
-    assert stack.run_schedule(SCHEDULE) == {"reported": 0, "failed": 1, "skipped": 0}
+    # When the job runs: the publish fails, its mark is undone, and the run counts as failed (the alarm)
+    with pytest.raises(SlaReportsNotSent, match="1 SLA report"):
+        stack.run_schedule(SCHEDULE)
     [row] = awaiting(stack, stack.issuer.mint(["leads:read"]))
     assert row["sla_reported_at"] is None
 

@@ -25,12 +25,17 @@ from typing import Any, Protocol
 from leadscore.adapters.feedback_marks import AwaitingAlert
 from leadscore.adapters.ports import AlertPublisher
 from leadscore.core.alerts import AlertMessage
-from leadscore.errors import PublishFailed, StoreUnavailable
+from leadscore.errors import LeadscoreError, PublishFailed, StoreUnavailable
 from leadscore.services.retry import backoff_pause, retry_idempotent
 
 HOUR = 3600
 PAGE = 100  # index items per Query
 RUN_LIMIT = 500  # reports per model and run (a run every 15 minutes: 2,000 an hour per model)
+
+
+class SlaReportsNotSent(LeadscoreError):
+    """The ops topic refused some reports (they wait for the next run); raised after the whole run, so the
+    invocation counts as an error (FeedbackSlaErrorsAlarm) without holding back the other reports."""
 
 
 class FeedbackMarks(Protocol):
