@@ -25,8 +25,8 @@ def psi(reference: Sequence[float], current: Sequence[float], *, floor: float = 
     if len(reference) != len(current):
         raise ValueError(f"{len(reference)} reference bins but {len(current)} current bins")
     total = 0.0
-    for then, now in zip(reference, current, strict=True):
-        then, now = max(then, floor), max(now, floor)
+    for share_then, share_now in zip(reference, current, strict=True):
+        then, now = max(share_then, floor), max(share_now, floor)
         total += (now - then) * math.log(now / then)
     return total
 
@@ -118,9 +118,7 @@ def drift(
     both mean "did not happen").
     """
     feature_refs: Mapping[str, Any] = reference.get("features", {}) or {}
-    shifts = [
-        shift(name, ref, [float(item.get(name, 0.0)) for item in features]) for name, ref in feature_refs.items()
-    ]
+    shifts = [shift(name, ref, [float(item.get(name, 0.0)) for item in features]) for name, ref in feature_refs.items()]
     shifts.sort(key=lambda item: (-item.psi, item.name))
     probability_ref = reference.get("probability")
     return Drift(
