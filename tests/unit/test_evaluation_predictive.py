@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import pytest
 import typer
@@ -15,8 +17,9 @@ from leadscore.core.rules import compile_model
 from leadscore.ledger.replay import events_from_ledger, replay
 from leadscore.models.events import EventType, LeadEvent
 from leadscore.models.model_files import load_model_file
+from leadscore.models.scoring_model import ScoringModel
 from leadscore.predictive.artefact import load_predictor
-from leadscore_cli.evaluate import register
+from leadscore_cli.evaluate import predictive_spec, register
 from leadscore_cli.evaluation.pipeline import EvaluationRequest, EvaluationRun, replay_into, run
 from leadscore_cli.evaluation.predictive import (
     PredictiveSpec,
@@ -312,3 +315,20 @@ def test_the_cli_names_an_unreadable_artefact(population_ledger: Path, tmp_path:
     # Then
     assert result.exit_code == 2
     assert "missing field" in " ".join(result.output.split())
+
+
+def test_the_models_predictive_block_names_the_artefact_and_its_stages(tmp_path: Path) -> None:
+    # Given a model whose `predictive:` block (C3) names an artefact in predictive/ beside the models
+    write_artefact(tmp_path / "predictive" / "default-likelihood.json")
+    stages = SimpleNamespace(mql=Decimal("0.2"), sql=Decimal("0.5"))
+    model = SimpleNamespace(id="default", predictive=SimpleNamespace(artefact="default-likelihood.json", stages=stages))
+    # When no --predictive is given
+    spec = predictive_spec(cast("ScoringModel", model), None, tmp_path, (None, None))
+    # Then the block's artefact and stages are used; --p-sql overrides one stage; no block and no option: none
+    assert spec is not None
+    assert spec.source == str(tmp_path / "predictive" / "default-likelihood.json")
+    assert spec.stages == (0.2, 0.5)
+    overridden = predictive_spec(cast("ScoringModel", model), None, tmp_path, (None, 0.6))
+    assert overridden is not None
+    assert overridden.stages == (0.2, 0.6)
+    assert predictive_spec(MODEL, None, tmp_path, (None, None)) is None
