@@ -86,6 +86,35 @@ def _size_label(group: str, base: str, features: Mapping[str, float]) -> str:
     return f"{base} unknown" if features.get(SIZE_UNKNOWN) else base
 
 
+def _present(prefix: str, features: Mapping[str, float]) -> str | None:
+    """The value part of the one indicator of a family that is set ('grid:A1' -> 'A1')."""
+    for name, value in features.items():
+        if value and name.startswith(prefix):
+            return name[len(prefix) :]
+    return None
+
+
+def _attribute_label(group: str, base: str, features: Mapping[str, float]) -> str:
+    value = _present(group + "=", features)
+    return base if value is None else f"{base}: {value}"
+
+
+def _grid_label(group: str, base: str, features: Mapping[str, float]) -> str:
+    cell = _present("grid:", features)
+    return base if cell is None else f"{base} {cell}"
+
+
+def _score_label(group: str, base: str, features: Mapping[str, float]) -> str:
+    fit, engagement = features.get("score:fit", 0.0) * 100, features.get("score:engagement", 0.0) * 100
+    return f"{base}: fit {fit:.0f}, engagement {engagement:.0f}"
+
+
+def _history_label(group: str, base: str, features: Mapping[str, float]) -> str:
+    days = _count(features.get("history:age"))
+    known = f"known for {days} days" if days else "new"
+    return f"Reached the sales threshold before; {known}" if features.get("history:alerted") else f"Lead {known}"
+
+
 def _activity_label(group: str, base: str, features: Mapping[str, float]) -> str:
     days = _days(features.get("activity:quarter"), ACTIVITY_QUARTER_DAYS)
     return base if days is None else f"{base} {_ago(days)}"
@@ -115,17 +144,20 @@ def _largest_first(item: tuple[str, float]) -> float:
     return -abs(item[1])
 
 
-def _label_inputs(group: str, kind: str) -> tuple[str, ...]:
-    """The features a group's label reads (its words depend on these values only)."""
+_FIXED_INPUTS = {
+    "size": (SIZE_UNKNOWN, *(name for name, _ in SIZE_BANDS)),
+    "activity": ("activity:quarter",),
+    "breadth": ("breadth",),
+    "score": ("score:fit", "score:engagement"),
+    "history": ("history:age", "history:alerted"),
+}
+
+
+def _label_inputs(group: str, kind: str, members: tuple[str, ...]) -> tuple[str, ...]:
+    """The features a group's label reads (its words depend on these values only: the cache key)."""
     if kind in {"eng", "auto"}:
         return (group + ":hits", group + ":recency")
-    if kind == "size":
-        return (SIZE_UNKNOWN, *(name for name, _ in SIZE_BANDS))
-    if kind == "activity":
-        return ("activity:quarter",)
-    if kind == "breadth":
-        return ("breadth",)
-    return ()
+    return _FIXED_INPUTS.get(kind, members)
 
 
 MAX_CACHED_LABELS = 65_536
@@ -156,14 +188,19 @@ class Predictor:
         b = artefact.calibration.b if artefact.calibration.method == "platt" else 0.0
         raw_intercept = artefact.intercept
         weights: dict[str, tuple[float, str]] = {}
-        groups: dict[str, tuple[str, str, tuple[str, ...]]] = {}  # group -> (kind, words, label inputs)
+        members: dict[str, list[str]] = {}
+        words: dict[str, str] = {}
         for feature in artefact.features:
             weight = feature.coefficient / feature.scale
             raw_intercept -= weight * feature.mean
             if weight:
                 weights[feature.name] = (a * weight, feature.group)
-            kind = feature.group.split(":", 1)[0]
-            groups.setdefault(feature.group, (kind, feature.label, _label_inputs(feature.group, kind)))
+            members.setdefault(feature.group, []).append(feature.name)
+            words.setdefault(feature.group, feature.label)
+        groups: dict[str, tuple[str, str, tuple[str, ...]]] = {}  # group -> (kind, words, label inputs)
+        for group, names in members.items():
+            kind = group.split(":", 1)[0]
+            groups[group] = (kind, words[group], _label_inputs(group, kind, tuple(names)))
         self.intercept = a * raw_intercept + b
         self._weights = weights
         self._groups = groups
