@@ -86,13 +86,20 @@ def shift(name: str, reference: Mapping[str, Any], values: Sequence[float]) -> S
 
 @dataclass(frozen=True)
 class Drift:
-    """Feature and score distribution shift between the training examples and the leads evaluated now."""
+    """Feature and score distribution shift between the training examples and the leads now.
 
-    leads: int  # leads "now"
+    "Now" is a set of snapshots (a lead at a reference time, as the training examples are); those whose
+    outcome horizon has passed are "judged": their mean probability is compared with their conversion rate.
+    """
+
+    snapshots: int
     features: list[Shift]  # every feature of the reference, the most shifted first
     probability: Shift | None
-    mean_predicted: float | None  # mean probability of the leads now
-    observed: float | None  # their observed acceptance rate
+    judged: int
+    mean_predicted: float | None  # mean probability of the judged snapshots
+    observed: float | None  # their share converted within the horizon
+    window: str = ""  # what "now" is, in words
+    ece: float | None = None  # calibration error of the judged snapshots (the model's own target)
 
     @property
     def retrain(self) -> bool:
@@ -110,21 +117,26 @@ def drift(
     reference: Mapping[str, Any],
     features: Sequence[Mapping[str, float]],
     probabilities: Sequence[float],
-    labels: Sequence[bool],
+    labels: Sequence[bool | None],
+    *,
+    window: str = "",
 ) -> Drift:
-    """Drift of today's leads (their feature dicts, probabilities and labels) against `drift_reference`.
+    """Drift of the snapshots now (feature dicts, probabilities, labels: None while the horizon has not
+    passed) against `drift_reference`.
 
-    A feature the reference has and a lead lacks counts as 0 (the feature builders leave zeros out or in;
-    both mean "did not happen").
+    A feature the reference has and a snapshot lacks counts as 0 (features are sparse: absent means 0).
     """
     feature_refs: Mapping[str, Any] = reference.get("features", {}) or {}
     shifts = [shift(name, ref, [float(item.get(name, 0.0)) for item in features]) for name, ref in feature_refs.items()]
     shifts.sort(key=lambda item: (-item.psi, item.name))
     probability_ref = reference.get("probability")
+    judged = [(p, label) for p, label in zip(probabilities, labels, strict=True) if label is not None]
     return Drift(
-        leads=len(probabilities),
+        snapshots=len(probabilities),
         features=shifts,
         probability=shift("probability", probability_ref, probabilities) if probability_ref else None,
-        mean_predicted=sum(probabilities) / len(probabilities) if probabilities else None,
-        observed=sum(1 for label in labels if label) / len(labels) if labels else None,
+        judged=len(judged),
+        mean_predicted=sum(p for p, _ in judged) / len(judged) if judged else None,
+        observed=sum(1 for _, label in judged if label) / len(judged) if judged else None,
+        window=window,
     )

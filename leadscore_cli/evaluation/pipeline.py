@@ -187,6 +187,7 @@ def run(
                 request.model,
                 evaluation.leads,
                 events,
+                since=scope.since_timestamp.replace(tzinfo=UTC) if request.since else None,
                 until=scope.until_timestamp.replace(tzinfo=UTC) if request.until else None,
             )
         half_lives = None

@@ -9,27 +9,33 @@ lead's last kept event, as the scorer computes them when it writes the score.
 
 The metrics are the rule model's (AUC with ties, precision and recall at the probability stages, lift by
 decile, conversion by probability band) plus calibration against the probability itself: the reliability
-bins and the expected calibration error (ECE). The drift figures compare the leads evaluated now with the
-training examples (the artefact's `drift_reference`), see `drift.py`.
+bins and the expected calibration error (ECE).
+
+The drift figures (`drift.py`) compare the training examples (the artefact's `drift_reference`) with the
+leads now, built the same way as those examples: every open lead at reference times in the recent window,
+its state replayed to each time (`leadscore_cli.training.examples`, what `leadscore train` learns from).
+Comparing them with the evaluation's leads instead would report drift that is only a difference of
+sampling (a lead at its last event is always "active this week").
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from leadscore.core.rules import CompiledModel, compile_model
 from leadscore.core.scoring import new_state
+from leadscore.core.stages import DAY_SECONDS
 from leadscore.core.state import ScoreState
 from leadscore.ledger.records import LedgerEvent
-from leadscore.ledger.replay import replay
+from leadscore.ledger.replay import DEFAULT_DECAY_AT, last_run_at, replay
 from leadscore.models.outcomes import OUTCOME_TYPES
 from leadscore.models.scoring_model import ScoringModel
-from leadscore.predictive.artefact import ArtefactError
+from leadscore.predictive.artefact import ArtefactError, load_predictor
 from leadscore.predictive.features import lead_features
 from leadscore.predictive.inference import Predictor
 from leadscore_cli.evaluation.drift import Drift, drift
@@ -43,9 +49,12 @@ from leadscore_cli.evaluation.metrics import (
     roc_auc,
     share_in_top,
 )
+from leadscore_cli.training.examples import build_examples
 
 DEFAULT_STAGES = (0.15, 0.35)  # p_stage thresholds (MQL, SQL) when neither the model nor the CLI sets them
 CALIBRATION_BINS = 10
+RECENT_WEEKS = 8  # "now" for the drift figures when --since does not say: the last eight weeks
+DEFAULT_HORIZON_DAYS, DEFAULT_EVERY_DAYS = 28, 7  # when the artefact's training_window does not say
 FeatureBuilder = Callable[[ScoreState, CompiledModel, int], Mapping[str, float]]
 
 
@@ -58,26 +67,28 @@ class PredictiveSpec:
     stages: tuple[float, float] = DEFAULT_STAGES  # (MQL, SQL) on probability
     drift_reference: Mapping[str, Any] | None = None
     trained_at: str | None = None
+    horizon_days: int = DEFAULT_HORIZON_DAYS  # the target: converted within this many days of a reference time
+    every_days: int = DEFAULT_EVERY_DAYS  # reference times this far apart (training and drift snapshots)
 
 
 def load_spec(path: Path, *, stages: tuple[float, float] | None = None) -> PredictiveSpec:
     """The predictor and the artefact's drift reference from one artefact file (ArtefactError when unusable)."""
-    from leadscore.predictive.artefact import load_predictor  # noqa: PLC0415 - one import site for the loader
-
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ArtefactError(f"cannot read the predictive artefact {path}: {exc.strerror}") from exc
     predictor = load_predictor(path)
     raw = json.loads(text)
-    reference = raw.get("drift_reference") if isinstance(raw, dict) else None
-    trained_at = raw.get("trained_at") if isinstance(raw, dict) else None
+    reference = raw.get("drift_reference")
+    window = raw.get("training_window") or {}
     return PredictiveSpec(
         predictor=predictor,
         source=str(path),
         stages=stages or DEFAULT_STAGES,
         drift_reference=reference if isinstance(reference, dict) else None,
-        trained_at=str(trained_at) if trained_at else None,
+        trained_at=str(raw["trained_at"]) if raw.get("trained_at") else None,
+        horizon_days=int(window.get("horizon_days") or DEFAULT_HORIZON_DAYS),
+        every_days=int(window.get("reference_every_days") or DEFAULT_EVERY_DAYS),
     )
 
 
@@ -125,6 +136,57 @@ def states_before_outcome(
         at = last_at.get(row.lead_id, int(row.first_touch_at.timestamp()))
         points[row.lead_id] = PointInTime(state, at)
     return points
+
+
+# ---- now, for the drift figures ----------------------------------------------------------------------------
+
+
+def recent_times(end: int, *, start: int | None, every_days: int) -> list[int]:
+    """Snapshot times every `every_days` days back from `end` (a decay run's time) to `start` (default: the
+    last RECENT_WEEKS weeks), oldest first."""
+    step = every_days * DAY_SECONDS
+    first = start if start is not None else end - RECENT_WEEKS * 7 * DAY_SECONDS
+    return list(range(end, first - 1, -step))[::-1] or [end]
+
+
+def drift_now(
+    spec: PredictiveSpec,
+    model: CompiledModel,
+    events: Sequence[LedgerEvent],
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Drift | None:
+    """The drift of the leads now against the training examples: snapshots built exactly as training
+    examples are (`leadscore_cli.training.examples.build_examples`: every lead seen and still open at each
+    reference time, its state replayed to that time), at reference times in the recent window ending at the
+    evaluation time (`until`, else the ledger's last event). Labels are known only where the horizon has
+    passed by then."""
+    if spec.drift_reference is None:
+        return None
+    known = [event for event in events if until is None or event.occurred_at < until]
+    if not known:
+        return drift(spec.drift_reference, [], [], [], window="no events")
+    evaluated_at = int(until.timestamp()) - 1 if until else int(max(e.occurred_at for e in known).timestamp())
+    end = last_run_at(evaluated_at, DEFAULT_DECAY_AT)
+    times = recent_times(end, start=int(since.timestamp()) if since else None, every_days=spec.every_days)
+    examples = build_examples(known, model, times, horizon_days=spec.horizon_days)
+    horizon = spec.horizon_days * DAY_SECONDS
+    features = [example.features for example in examples]
+    probabilities = [spec.predictor.predict_features(item).probability for item in features]
+    labels = [example.label if example.at + horizon <= evaluated_at else None for example in examples]
+    window = (
+        f"{len(examples):,} snapshots of open leads at {len(times)} reference times, every {spec.every_days} days "
+        f"from {_day(times[0])} to {_day(times[-1])}"
+    )
+    now = drift(spec.drift_reference, features, probabilities, labels, window=window)
+    judged = [(p, label) for p, label in zip(probabilities, labels, strict=True) if label is not None]
+    bins = reliability([p for p, _ in judged], [label for _, label in judged])
+    return replace(now, ece=expected_calibration_error(bins))
+
+
+def _day(moment: int) -> str:
+    return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%d")
 
 
 # ---- the metrics -------------------------------------------------------------------------------------------
@@ -199,6 +261,7 @@ class PredictiveEvaluation:
     revenue_in_top_30: float | None
     drift: Drift | None
     trained_at: str | None = None
+    horizon_days: int = DEFAULT_HORIZON_DAYS
     rule_model_version: str = ""
     notes: list[str] = field(default_factory=list)
 
@@ -217,12 +280,13 @@ def evaluate_predictive(
     leads: Sequence[LeadRow],
     events: Sequence[LedgerEvent],
     *,
+    since: datetime | None = None,
     until: datetime | None = None,
     features_of: FeatureBuilder = lead_features,
 ) -> PredictiveEvaluation:
     """The predictor's metrics on the rule evaluation's leads (same ids, same order, same cutoffs) and its drift.
 
-    `until`: the end of the evaluated window (exclusive), as the rule evaluation's scope has it.
+    `since` / `until`: the evaluated window (`until` exclusive), as the rule evaluation's scope has it.
     """
     predictor = spec.predictor
     compiled = compile_model(model)
@@ -257,8 +321,9 @@ def evaluate_predictive(
         ece=expected_calibration_error(calibration),
         deciles=lift_by_decile(probabilities, labels),
         revenue_in_top_30=share_in_top(probabilities, [row.won_amount for row in leads], 0.3),
-        drift=drift(spec.drift_reference, features, probabilities, labels) if spec.drift_reference else None,
+        drift=drift_now(spec, compiled, events, since=since, until=until),
         trained_at=spec.trained_at,
+        horizon_days=spec.horizon_days,
         rule_model_version=model.version,
         notes=notes,
     )

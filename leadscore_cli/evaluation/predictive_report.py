@@ -6,6 +6,7 @@ sentence on what it means and one on what to do.
 
 from __future__ import annotations
 
+import textwrap
 from html import escape
 
 from leadscore_cli.evaluation.drift import SHIFTED, STABLE, Drift, Shift
@@ -15,6 +16,8 @@ from leadscore_cli.evaluation.results import Evaluation
 from leadscore_cli.evaluation.svg import bar_chart, calibration_chart, line_chart
 
 TOP_SHIFTED = 5
+CHART_FEATURES = 6  # bars whose names still fit under them; the table lists ten
+ECE_BAR = 0.05  # issue 14's bar for a probability that can be read as a chance
 STAGE_NOTE = (
     "At MQL/SQL: the rules count the leads that reached the stage before their outcome, the predictive model "
     "the leads whose probability was at or above the stage's at that moment"
@@ -67,20 +70,31 @@ def retrain_advice(p: PredictiveEvaluation) -> list[str]:
             f"watch {p.name}: features shifted (PSI > {SHIFTED:g}: {names}) but the probability has not yet; "
             "evaluate again next month"
         )
-    if p.ece is not None and p.ece > 0.05 and not (d is not None and d.retrain):
+    # The model's own target (converted within the horizon) on recent snapshots, else the evaluation's
+    ece, where = (d.ece, "on recent snapshots") if d is not None and d.ece is not None else (p.ece, "")
+    if ece is not None and ece > ECE_BAR and not (d is not None and d.retrain):
         advice.append(
-            f"recalibrate {p.name}: its calibration error is {p.ece:.3f} (bar: 0.05); retraining on recent "
-            "outcomes refits the calibration"
+            f"recalibrate {p.name}: its calibration error {where} is {ece:.3f} (bar: {ECE_BAR:g}); retraining on "
+            "recent outcomes refits the calibration"
         )
     return advice
 
 
-def _drift_lines(d: Drift) -> list[str]:
-    lines = []
+def _calibration_now(d: Drift, horizon_days: int) -> str:
+    if not d.judged:
+        return f"no snapshot is {horizon_days} days old yet: conversion not known"
+    return (
+        f"mean predicted {pct(d.mean_predicted)} vs {pct(d.observed)} converted within {horizon_days} days, "
+        f"ECE {num(d.ece, 3)} ({d.judged:,} snapshots old enough to tell)"
+    )
+
+
+def _drift_lines(d: Drift, horizon_days: int) -> list[str]:
+    lines = [f"  Drift now: {d.window}"]
     if d.probability is not None:
         lines.append(
-            f"  Score drift (PSI of the probability): {d.probability.psi:.3f}, {d.probability.reading};"
-            f" mean predicted {pct(d.mean_predicted)} vs observed {pct(d.observed)} over {d.leads:,} leads"
+            f"  Score drift (PSI of the probability): {d.probability.psi:.3f}, {d.probability.reading}; "
+            + _calibration_now(d, horizon_days)
         )
     if d.features:
         top = ", ".join(f"{item.name} {item.psi:.2f}" for item in d.top(TOP_SHIFTED))
@@ -96,9 +110,9 @@ def summary_lines(e: Evaluation, p: PredictiveEvaluation) -> list[str]:
     width = max(len(label) for label, _, _ in rows)
     rule_width = max(len(rule) for _, rule, _ in rows)
     lines += [f"  {label.ljust(width)}  {rule.ljust(rule_width)}  {pred}" for label, rule, pred in rows]
-    lines.append(f"  ({STAGE_NOTE})")
+    lines += textwrap.wrap(f"({STAGE_NOTE})", width=110, initial_indent="  ", subsequent_indent="   ")
     if p.drift is not None:
-        lines += _drift_lines(p.drift)
+        lines += _drift_lines(p.drift, p.horizon_days)
     else:
         lines.append("  Drift: the artefact has no drift_reference")
     lines += [f"  Note: {note}" for note in p.notes]
@@ -158,8 +172,15 @@ def _calibration_part(p: PredictiveEvaluation) -> list[str]:
         "<h3>Does a 30% lead convert 30% of the time? (calibration)</h3>",
         calibration_chart(points, title="Observed acceptance against predicted probability, per 10-point bin"),
         _explain(
-            f"Each dot is the leads whose probability fell in one 10-point bin; on the dashed diagonal the "
-            f"probability means what it says. Calibration error (ECE, the leads-weighted gap): {num(p.ece, 3)}.",
+            f"Each dot is the leads whose probability (at their evaluation moment) fell in one 10-point bin, "
+            f"against the share sales accepted; on the dashed diagonal the probability means what it says. "
+            f"Calibration error (ECE, the leads-weighted gap): {num(p.ece, 3)}"
+            + (
+                f"; on the model's own target (converted within {p.horizon_days} days of a recent snapshot): "
+                f"{num(p.drift.ece, 3)}."
+                if p.drift is not None and p.drift.ece is not None
+                else "."
+            ),
             "Below 0.05 the probability can be read as a chance and used for forecasts; dots below the diagonal "
             "mean it promises too much, above it too little: retrain on recent outcomes to recalibrate.",
         ),
@@ -195,15 +216,15 @@ def _drift_part(p: PredictiveEvaluation) -> list[str]:
                                 title="Share of leads per probability bin, at training and now", y_label="leads",
                                 percent=True))  # fmt: skip
         parts.append(_explain(
-            f"PSI of the probability {d.probability.psi:.3f} ({d.probability.reading}); mean predicted "
-            f"{pct(d.mean_predicted)} against {pct(d.observed)} observed over these {d.leads:,} leads (recent leads "
-            "may not have had the time to convert yet).",
+            f"Now: {d.window}, each lead as the training examples saw theirs. PSI of the probability "
+            f"{d.probability.psi:.3f} ({d.probability.reading}); {_calibration_now(d, p.horizon_days)}.",
             f"Below {STABLE:g} nothing to do; {STABLE:g} to {SHIFTED:g}, evaluate again next month; above "
             f"{SHIFTED:g}, retrain on the recent ledger.",
         ))  # fmt: skip
     top = d.top(10)
     if top:
-        parts.append(bar_chart([_short(item.name) for item in top], [item.psi for item in top],
+        shown = top[:CHART_FEATURES]
+        parts.append(bar_chart([_short(item.name) for item in shown], [item.psi for item in shown],
                                title="Most shifted features (PSI, training against now)", y_label="PSI",
                                reference=SHIFTED, reference_label=f"retrain above {SHIFTED:g}"))  # fmt: skip
         parts.append(_explain(
@@ -218,18 +239,22 @@ def _drift_part(p: PredictiveEvaluation) -> list[str]:
 
 
 def _bin_label(item: Shift, index: int) -> str:
+    """A probability bin by its upper edge ("< 2.1%"; the last bin "≥" its lower edge), two significant digits."""
     edges = item.edges
-    if len(edges) == len(item.reference) + 1:
-        return f"{edges[index]:.0%} to {edges[index + 1]:.0%}"
-    if len(edges) + 1 == len(item.reference):
-        low = "0" if index == 0 else f"{edges[index - 1]:.0%}"
-        high = "1" if index == len(edges) else f"{edges[index]:.0%}"
-        return f"{low} to {high}"
-    return str(index + 1)
+    bins = len(item.reference)
+    upper = index + 1 if len(edges) == bins + 1 else index
+    if upper >= len(edges):
+        return f"≥ {_percent(edges[-1])}"
+    return f"< {_percent(edges[upper])}" if index < bins - 1 else f"≥ {_percent(edges[upper - 1])}"
 
 
-def _short(name: str, width: int = 14) -> str:
+def _percent(value: float) -> str:
+    return f"{value * 100:.2g}%"
+
+
+def _short(name: str, width: int = 16) -> str:
     """A feature name that fits under its bar (the table below gives it whole)."""
+    name = name.removeprefix("eng:")
     return name if len(name) <= width else name[: width - 1] + "…"
 
 

@@ -100,6 +100,18 @@ def test_drift_ranks_the_features_and_says_retrain_when_the_probability_moved() 
     assert result.retrain
     assert result.mean_predicted == pytest.approx(0.74)
     assert result.observed == pytest.approx(0.3)
+    assert (result.snapshots, result.judged) == (10, 10)
+
+
+def test_predicted_and_observed_compare_only_the_snapshots_whose_horizon_has_passed() -> None:
+    # Given four snapshots, two of them too recent to know whether they converted
+    reference = {"features": {}, "probability": {"edges": [0.0, 1.0], "shares": [1.0]}}
+    # When
+    result = drift(reference, [{}] * 4, [0.2, 0.4, 0.9, 0.9], [True, False, None, None])
+    # Then: mean predicted (0.2 + 0.4) / 2 against 1 of 2 converted
+    assert (result.snapshots, result.judged) == (4, 2)
+    assert result.mean_predicted == pytest.approx(0.3)
+    assert result.observed == pytest.approx(0.5)
 
 
 def test_no_retrain_when_the_probability_is_stable() -> None:

@@ -26,6 +26,7 @@ from leadscore_cli.evaluation.predictive import (
     cutoff_of,
     expected_calibration_error,
     load_spec,
+    recent_times,
     reliability,
 )
 from leadscore_cli.ledger_source import read_ledger
@@ -105,7 +106,9 @@ def test_both_models_are_measured_on_the_same_leads(population_ledger: Path, art
     assert sum(d.leads for d in p.deciles) == len(p.lead_ids)
     assert p.at_mql.flagged == sum(1 for probability in p.probabilities if probability >= spec.stages[0])
     assert p.drift is not None
-    assert p.drift.leads == len(p.lead_ids)
+    # drift "now": snapshots of open leads over the last 8 weeks; those 28 days old or more are judged
+    assert p.drift.snapshots > 0
+    assert 0 < p.drift.judged < p.drift.snapshots
     assert {item.name for item in p.drift.features} == {
         "eng:demo_request:hits", "eng:pricing_interest:hits", "fit:exec_title", "webmail", "activity:week"
     }  # fmt: skip
@@ -137,6 +140,16 @@ def test_each_probability_is_the_predictor_on_the_state_before_the_outcome(
         assert probability == pytest.approx(predictor.predict(state, compiled, at).probability, abs=1e-12)
         checked += 1
     assert checked >= 3
+
+
+def test_recent_times_step_back_from_the_evaluation_time() -> None:
+    # Given an evaluation at a decay run's time
+    end = int(datetime(2026, 11, 30, 2, 15, tzinfo=UTC).timestamp())
+    day = 86_400
+    # When / Then: weekly back over the last 8 weeks (9 times), or back to --since
+    assert recent_times(end, start=None, every_days=7) == [end - k * 7 * day for k in range(8, -1, -1)]
+    assert recent_times(end, start=end - 10 * day, every_days=7) == [end - 7 * day, end]
+    assert recent_times(end, start=end + day, every_days=7) == [end]
 
 
 # ---- no leakage ---------------------------------------------------------------------------------------------
