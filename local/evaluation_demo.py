@@ -21,6 +21,7 @@ from leadscore.core.identity import lead_id_for
 from leadscore.core.rules import compile_model
 from leadscore.ledger.records import LedgerEvent
 from leadscore.models.model_files import load_model_file
+from leadscore_cli.evaluation.drift import STABLE
 from leadscore_cli.evaluation.pipeline import EvaluationRequest, EvaluationRun, read_oracle, replay_into, run
 from leadscore_cli.evaluation.predictive import PredictiveSpec, load_spec
 from leadscore_cli.evaluation.report import num
@@ -99,16 +100,19 @@ def cross_seed_lines(result: EvaluationRun, *, train_seed: int, seed: int) -> li
     if p is None:
         return []
     lines = [
-        f"Trained on seed {train_seed}, evaluated on seed {seed} ({len(p.lead_ids):,} leads):",
-        f"  AUC  predictive {num(p.auc)}  rules {num(e.auc)}  oracle {num(e.oracle_auc)}",
-        f"  ECE  predictive {num(p.ece, 3)} (the probability at each lead's evaluation moment)",
+        f"Predictive model trained on seed {train_seed}, judged on seed {seed} ({len(p.lead_ids):,} leads):",
+        f"  AUC  predictive {num(p.auc)}, rules {num(e.auc)}, oracle {num(e.oracle_auc)}",
     ]
     d = p.drift
+    own = ""
+    if d is not None and d.ece is not None:
+        own = f"; on its own target (converted within {p.horizon_days} days) {num(d.ece, 3)}"
+    lines.append(f"  ECE  predictive {num(p.ece, 3)} at each lead's evaluation moment{own}")
     if d is not None and d.probability is not None:
-        judged = (f"; predicted {num(d.mean_predicted)} vs {num(d.observed)} converted within "
-                  f"{p.horizon_days} days" if d.judged else "")  # fmt: skip
-        lines.append(f"  Drift: probability PSI {d.probability.psi:.3f} ({d.probability.reading}), "
-                     f"{len(d.shifted_features(0.1))} of {len(d.features)} features moved ≥ 0.1{judged}")  # fmt: skip
+        lines.append(
+            f"  Drift since training: probability PSI {d.probability.psi:.3f} ({d.probability.reading}), "
+            f"{len(d.shifted_features(STABLE))} of {len(d.features)} features moved by {STABLE:g} or more"
+        )
     return lines
 
 
