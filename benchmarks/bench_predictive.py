@@ -15,10 +15,10 @@
 from __future__ import annotations
 
 import statistics
-from collections.abc import Callable
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np

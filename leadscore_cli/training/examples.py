@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -107,14 +107,32 @@ def snapshots(
             )  # fmt: skip
             if scored.outcome is Outcome.APPLIED:
                 state = scored.state
+                _deliver_alert(state, facts.occurred_at)
         if state is not None:
             yield moment, decay_as_the_job_would(state, model, last_run_at(moment, DEFAULT_DECAY_AT))
 
 
+def _deliver_alert(state: ScoreState, now: int) -> None:
+    """As `leadscore.ledger.replay` does: the scorer publishes a new alert at once and empties the outbox
+    (`alerts_sent` is a feature, and a pending alert changes how the next crossing is handled)."""
+    if state.alert_pending is not None:
+        state.alert_pending = None
+        state.alerts_sent += 1
+        state.last_alert_at = now
+
+
 def build_examples(
-    events: Iterable[LedgerEvent], model: CompiledModel, times: Sequence[int], *, horizon_days: int
+    events: Iterable[LedgerEvent],
+    model: CompiledModel,
+    times: Sequence[int],
+    *,
+    horizon_days: int,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[Example]:
-    """Examples for every lead at every reference time it was open (seen, not yet accepted or rejected)."""
+    """Examples for every lead at every reference time it was open (seen, not yet accepted or rejected).
+
+    `progress(done, leads)` is called after each lead (long ledgers take minutes).
+    """
     by_lead: dict[str, list[LedgerEvent]] = defaultdict(list)
     outcome_events: list[LedgerEvent] = []
     for event in events:
@@ -123,7 +141,7 @@ def build_examples(
     horizon = horizon_days * DAY_SECONDS
     times = sorted(times)
     examples: list[Example] = []
-    for lead_id in sorted(by_lead):
+    for done, lead_id in enumerate(sorted(by_lead), start=1):
         history = sorted(by_lead[lead_id], key=lambda event: event.occurred_at)
         outcome = outcomes.get(lead_id, LeadOutcome())
         closed = bisect_right(times, _closing_time(outcome))
@@ -139,6 +157,8 @@ def build_examples(
                     converted_at=converted,
                 )
             )
+        if progress is not None:
+            progress(done, len(by_lead))
     return examples
 
 
