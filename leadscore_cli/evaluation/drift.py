@@ -39,7 +39,7 @@ def reading(value: float | None) -> str:
         return "stable"
     if value <= SHIFTED:
         return "moved: watch it"
-    return "shifted: retrain"
+    return "shifted"  # the advice says what to do: retrain when it is the probability
 
 
 def bin_index(value: float, edges: Sequence[float], bins: int) -> int:

@@ -252,7 +252,7 @@ def _percent(value: float) -> str:
     return f"{value * 100:.2g}%"
 
 
-def _short(name: str, width: int = 16) -> str:
+def _short(name: str, width: int = 13) -> str:
     """A feature name that fits under its bar (the table below gives it whole)."""
     name = name.removeprefix("eng:")
     return name if len(name) <= width else name[: width - 1] + "…"
