@@ -24,7 +24,8 @@ transform), so inference is a dot product:
 - `history:alerted`     1 when the lead reached the sales threshold before; `history:age` log1p(days known);
 - `breadth`             log1p of how many different engagement rules the lead matched;
 - `suppressed`          1 when we may no longer email the lead (bounce, complaint, unsubscribe);
-- `score:fit`, `score:engagement`   the rule model's scores now (points / 100, decay applied);
+- `score:fit`, `score:engagement`   the rule model's scores now (points / 100, decay applied), and
+  `score:fit_x_engagement` their product / 10,000 when both are positive (fit and interest together);
 - `grid:<cell>`         1 for the rule model's fit x engagement grid cell ('A1' … 'C3');
 - `attr:<field>=<value>` 1 for a categorical fit attribute's value (industry, country…), so the model can
                         learn what the rules do not list (training keeps the values common enough).
