@@ -113,10 +113,6 @@ def epoch_day_of_code(code: int) -> int:
     return day
 
 
-def signed_log1p(value: float) -> float:
-    return math.log1p(value) if value >= 0 else -math.log1p(-value)
-
-
 _SIZE_OF_TEXT: dict[str, str] = {}
 
 
