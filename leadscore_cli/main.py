@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "leadscore_cli.rescore",  # leadscore rescore --model FILE.yaml --dry-run | --apply
     "leadscore_cli.evaluate",  # leadscore evaluate (the evaluation helper's module)
     "leadscore_cli.leads",  # leadscore lead EMAIL|LEAD_ID, leadscore hot --model default (over the leads API)
+    "leadscore_cli.train",  # leadscore train --model NAME (predictive scoring; needs the `train` extra)
 ]
 
 

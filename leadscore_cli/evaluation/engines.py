@@ -13,7 +13,7 @@ import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 QUERIES = ("lead_outcomes", "weekly_volume", "rule_hits")
 EPOCH_DAY = date(1970, 1, 1)
+LAST_DAY = date(9999, 12, 30)  # no --until: a day whose next day is still a valid date
 _WITH_ARG = "with_"  # sqlglot's name for a query's WITH clause
 _SAFE_TEXT = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 
@@ -37,10 +38,11 @@ def sql_text(name: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Scope:
-    """Which records an evaluation reads: one model, from a day on."""
+    """Which records an evaluation reads: one model, from a day on (and up to a day, inclusive)."""
 
     model_id: str
     since: date | None = None
+    until: date | None = None
 
     def __post_init__(self) -> None:
         if not _SAFE_TEXT.match(self.model_id):
@@ -53,6 +55,11 @@ class Scope:
     @property
     def since_timestamp(self) -> datetime:
         return datetime.combine(self.since or EPOCH_DAY, datetime.min.time())
+
+    @property
+    def until_timestamp(self) -> datetime:
+        """The first moment after the window: midnight after --until (records before it count)."""
+        return datetime.combine((self.until or LAST_DAY) + timedelta(days=1), datetime.min.time())
 
 
 class Engine(Protocol):
@@ -88,6 +95,7 @@ class DuckDBEngine:
             "model_id": scope.model_id,
             "since_day": scope.since_day,
             "since": scope.since_timestamp,
+            "until": scope.until_timestamp,
         }
         try:
             for statement in _statements(sql_text("duckdb_prelude")):
@@ -151,12 +159,14 @@ def _with_clause(query: Any) -> Any:
 
 
 def athena_parameters(sql: str, scope: Scope) -> list[str]:
-    """ExecutionParameters for the prelude's placeholders: (model id, first day, first timestamp) per CTE."""
+    """ExecutionParameters for the prelude's placeholders: (model id, first day, first timestamp, end
+    timestamp) per CTE."""
     count = sql.count("?")
     one_cte = [
         f"'{scope.model_id}'",
         f"'{scope.since_day}'",
         f"TIMESTAMP '{scope.since_timestamp:%Y-%m-%d %H:%M:%S}'",
+        f"TIMESTAMP '{scope.until_timestamp:%Y-%m-%d %H:%M:%S}'",
     ]
     if count % len(one_cte):
         raise EngineError(f"unexpected number of placeholders ({count}) in the Athena query")

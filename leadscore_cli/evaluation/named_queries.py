@@ -32,7 +32,8 @@ def template_section() -> str:
         "  # ---- Evaluation: the `leadscore evaluate` queries as Athena named queries ----",
         "  # Generated from leadscore_cli/evaluation/sql by `python -m leadscore_cli.evaluation.named_queries`",
         "  # (a unit test keeps them equal). Parameters, in order and twice (once per prelude CTE): the model",
-        "  # id ('default'), the first partition day ('2026-06-01'), the first timestamp (TIMESTAMP '2026-06-01').",
+        "  # id ('default'), the first partition day ('2026-06-01'), the first timestamp (TIMESTAMP '2026-06-01'),",
+        "  # the end timestamp (TIMESTAMP '2026-12-01': the midnight after the last day evaluated).",
     ]
     for name in QUERIES:
         lines += [

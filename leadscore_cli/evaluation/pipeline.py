@@ -15,7 +15,7 @@ import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,8 @@ from leadscore_cli.evaluation.advice import (
     search_half_lives,
 )
 from leadscore_cli.evaluation.engines import AthenaEngine, DuckDBEngine, Engine, Scope
+from leadscore_cli.evaluation.predictive import PredictiveEvaluation, PredictiveSpec, evaluate_predictive
+from leadscore_cli.evaluation.predictive_report import html_section, summary_lines
 from leadscore_cli.evaluation.report import render_html, summary
 from leadscore_cli.evaluation.results import Evaluation, evaluate
 from leadscore_cli.ledger_source import read_ledger
@@ -58,12 +60,14 @@ class EvaluationRequest:
     model: ScoringModel
     candidate: bool = False  # True: replay the ledger's events under `model` first
     since: date | None = None
+    until: date | None = None  # the last day evaluated (inclusive)
     oracle: dict[str, float] | None = None
     target_mql_per_week: float | None = None
     target_acceptance: float | None = None
     half_life_rules: int = 3  # 0: no half-life search
     half_life_grid: Sequence[float] = (7, 14, 30, 60, 120)
     athena: AthenaOptions = field(default_factory=AthenaOptions)
+    predictive: PredictiveSpec | None = None  # also evaluate this predictor on the same leads (and its drift)
 
 
 @dataclass
@@ -71,12 +75,15 @@ class EvaluationRun:
     evaluation: Evaluation
     advice: list[Advice]
     half_lives: HalfLifeSearch | None
+    predictive: PredictiveEvaluation | None = None
 
     def summary(self) -> str:
-        return summary(self.evaluation, self.advice, self.half_lives)
+        more = summary_lines(self.evaluation, self.predictive) if self.predictive else []
+        return summary(self.evaluation, self.advice, self.half_lives, more=more)
 
     def html(self) -> str:
-        return render_html(self.evaluation, self.advice, self.half_lives)
+        sections = html_section(self.evaluation, self.predictive) if self.predictive else []
+        return render_html(self.evaluation, self.advice, self.half_lives, sections=sections)
 
 
 # ---- reading and writing ledgers ----------------------------------------------------------------------------
@@ -153,8 +160,9 @@ def run(
     """
     say = step or (lambda _message: None)
     planned = plan or (lambda _total: None)
-    planned(3 + (2 if request.candidate else 0))  # three queries (+ reading and replaying a candidate)
-    scope = Scope(request.model.id, request.since)
+    extra = 1 if request.predictive else 0  # scoring the predictive model
+    planned(3 + extra + (2 if request.candidate else 0))  # three queries (+ reading and replaying a candidate)
+    scope = Scope(request.model.id, request.since, request.until)
     events: list[LedgerEvent] | None = None
     with tempfile.TemporaryDirectory(prefix="leadscore-eval-") as scratch:
         if request.candidate:
@@ -168,12 +176,26 @@ def run(
         if isinstance(engine, AthenaEngine):
             evaluation.extra["athena_scanned_bytes"] = engine.scanned_bytes
         advice = threshold_advice(evaluation, request)
+        predictive = None
+        if request.predictive is not None:
+            if events is None:
+                say("reading the ledger's events")
+                events = events_from_ledger(read_ledger(request.ledger))
+            say(f"scoring {len(evaluation.leads):,} leads with {request.predictive.predictor.name}")
+            predictive = evaluate_predictive(
+                request.predictive,
+                request.model,
+                evaluation.leads,
+                events,
+                since=scope.since_timestamp.replace(tzinfo=UTC) if request.since else None,
+                until=scope.until_timestamp.replace(tzinfo=UTC) if request.until else None,
+            )
         half_lives = None
         if request.half_life_rules > 0:
             points = {rule.rule: rule.points for rule in evaluation.rules}
             rules = decayable_rules(request.model, points, limit=request.half_life_rules)
             if rules:
-                planned(3 + 2 + half_life_tries(request.model, rules, request.half_life_grid))
+                planned(3 + 2 + extra + half_life_tries(request.model, rules, request.half_life_grid))
                 if events is None:
                     say("reading the ledger's events")
                     events = events_from_ledger(read_ledger(request.ledger))
@@ -186,7 +208,7 @@ def run(
                 )
                 if half_lives.advice is not None:
                     advice.append(half_lives.advice)
-    return EvaluationRun(evaluation, advice, half_lives)
+    return EvaluationRun(evaluation, advice, half_lives, predictive)
 
 
 def threshold_advice(evaluation: Evaluation, request: EvaluationRequest) -> list[Advice]:
@@ -222,7 +244,7 @@ def replay_scorer(
 
     def score(model: ScoringModel) -> tuple[float | None, Backtest]:
         root = replay_into(events, model, scratch / f"half-life-{next(counter)}")
-        engine = DuckDBEngine(root, Scope(model.id, scope.since))
+        engine = DuckDBEngine(root, Scope(model.id, scope.since, scope.until))
         try:
             result = evaluate(engine, model)
         finally:

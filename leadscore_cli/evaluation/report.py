@@ -84,7 +84,13 @@ def _advice_line(advice: Advice) -> str:
     )
 
 
-def summary(evaluation: Evaluation, advice: Sequence[Advice] = (), half_lives: HalfLifeSearch | None = None) -> str:
+def summary(
+    evaluation: Evaluation,
+    advice: Sequence[Advice] = (),
+    half_lives: HalfLifeSearch | None = None,
+    *,
+    more: Sequence[str] = (),
+) -> str:
     """The terminal summary: headline numbers, strongest and weakest rules, advice."""
     lines = [f"Evaluation of model {evaluation.model_id} {evaluation.model_version} ({evaluation.engine})"]
     width = max(len(label) for label, _ in headline(evaluation))
@@ -103,6 +109,7 @@ def summary(evaluation: Evaluation, advice: Sequence[Advice] = (), half_lives: H
             verdict = f"→ {half_lives.chosen[rule]:g} d" if rule in half_lives.chosen else "kept"
             aucs = ", ".join(f"{days:g} d {num(auc, 3)}" for days, auc in sorted(tried.items()))
             lines.append(f"  Half-life of {rule} {verdict} (AUC by half-life: {aucs})")
+    lines += more  # e.g. the predictive model's block (predictive_report.summary_lines)
     return "\n".join(lines)
 
 
@@ -134,7 +141,13 @@ def _explain(means: str, todo: str) -> str:
     return f'<p class="means">{escape(means)}</p><p class="todo"><strong>What to do:</strong> {escape(todo)}</p>'
 
 
-def render_html(evaluation: Evaluation, advice: Sequence[Advice] = (), half_lives: HalfLifeSearch | None = None) -> str:
+def render_html(
+    evaluation: Evaluation,
+    advice: Sequence[Advice] = (),
+    half_lives: HalfLifeSearch | None = None,
+    *,
+    sections: Sequence[str] = (),
+) -> str:
     """The whole report as one HTML document (UTF-8, no external references)."""
     e = evaluation
     parts = [
@@ -148,6 +161,7 @@ def render_html(evaluation: Evaluation, advice: Sequence[Advice] = (), half_live
     ]
     parts += _lift_section(e) + _band_section(e) + _weekly_section(e) + _calibration_section(e) + _rules_section(e)
     parts += _advice_section(advice, half_lives)
+    parts += sections  # e.g. the predictive model's section (predictive_report.html_section)
     parts.append(
         "<h2>How these numbers are made</h2><p>Each lead is scored as it stood just before its first outcome "
         "(sales accepted or rejected it, a deal was won or lost), or at its last event when it has none, so no "

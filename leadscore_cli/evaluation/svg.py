@@ -146,3 +146,26 @@ def grid_chart(
     for c, column in enumerate(columns):
         body.append(_text(LEFT + cell_w * (c + 0.5) - 2, HEIGHT - BOTTOM + 18, f"engagement {column}", color=INK))
     return _frame(body, title)
+
+
+def calibration_chart(points: Sequence[tuple[float, float, int]], *, title: str) -> str:
+    """Reliability diagram: (mean predicted, observed, leads) per probability bin on 0..1 axes, the dashed
+    diagonal where a calibrated model sits; a dot's size grows with its number of leads."""
+    plot_width, plot_height = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    body = _y_axis(1.0, "observed", percent=True)
+    body.append(
+        f'<line x1="{LEFT}" y1="{HEIGHT - BOTTOM}" x2="{WIDTH - RIGHT}" y2="{TOP}" stroke="{MUTED}" '
+        f'stroke-dasharray="4 4"/>'
+    )
+    for step in range(6):
+        body.append(_text(LEFT + plot_width * step / 5, HEIGHT - BOTTOM + 16, f"{step / 5:.0%}"))
+    body.append(_text(LEFT + plot_width / 2, HEIGHT - 8, "predicted probability"))
+    largest = max([leads for _, _, leads in points] + [1])
+    for predicted, observed, leads in points:
+        x, y = LEFT + plot_width * predicted, HEIGHT - BOTTOM - plot_height * observed
+        radius = 3 + 7 * (leads / largest) ** 0.5
+        body.append(
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{radius:.1f}" fill="{ACCENT}" fill-opacity="0.75">'
+            f"<title>predicted {predicted:.1%}, observed {observed:.1%}, {leads} leads</title></circle>"
+        )
+    return _frame(body, title)

@@ -107,6 +107,17 @@ def test_since_drops_earlier_records(tmp_path: Path) -> None:
     assert sorted(row["lead_id"] for row in engine.query("lead_outcomes")) == ["L2", "L3", "L4", "L5"]
 
 
+def test_until_drops_later_records_and_keeps_its_whole_last_day(tmp_path: Path) -> None:
+    # Given --until 7 Nov (day 6, inclusive): L1's acceptance that day counts, its deal won on day 20 does not;
+    # L3's day-12 delivery, L4, L5 (day 8) and L6 (day 9) are after it
+    engine = DuckDBEngine(write_ledger(tmp_path), Scope("default", until=date(2026, 11, 7)))
+    # When
+    rows = {row["lead_id"]: row for row in engine.query("lead_outcomes")}
+    # Then
+    assert sorted(rows) == ["L1", "L2", "L3"]
+    assert (rows["L1"]["accepted"], rows["L1"]["won"], rows["L1"]["total"]) == (1, 0, 90)
+
+
 def test_a_missing_ledger_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(EngineError, match="no ledger files"):
         DuckDBEngine(tmp_path, Scope("default"))
@@ -131,11 +142,12 @@ def test_athena_sql_parses_as_athena_and_reads_the_glue_table(name: str) -> None
     assert sources - {("", cte) for cte in ctes} == {("leadscore_dev", "ledger")}
     assert {"ledger", "ledger_hits"} <= ctes
     assert "read_json" not in sql
-    # One (model, day, timestamp) parameter triple per prelude CTE that the query uses
-    assert athena_parameters(sql, Scope("default", since=date(2026, 11, 8)))[:3] == [
+    # One (model, day, timestamp, end) parameter set per prelude CTE that the query uses
+    assert athena_parameters(sql, Scope("default", since=date(2026, 11, 8), until=date(2026, 11, 30)))[:4] == [
         "'default'",
         "'2026-11-08'",
         "TIMESTAMP '2026-11-08 00:00:00'",
+        "TIMESTAMP '2026-12-01 00:00:00'",
     ]
 
 
@@ -157,13 +169,15 @@ def _glue_like_table(connection: duckdb.DuckDBPyConnection, records: list[dict[s
         )  # fmt: skip
 
 
+@pytest.mark.parametrize("until", [None, date(2026, 11, 7)])
 @pytest.mark.parametrize("name", QUERIES)
-def test_the_athena_sql_gives_the_same_numbers_as_duckdb(engine: DuckDBEngine, name: str) -> None:
-    # Given the same records in a table shaped like the Glue table
+def test_the_athena_sql_gives_the_same_numbers_as_duckdb(tmp_path: Path, name: str, until: date | None) -> None:
+    # Given the same records in a table shaped like the Glue table (the whole ledger, or up to 7 Nov)
     connection = duckdb.connect()
     connection.execute("SET TimeZone = 'UTC'")
     _glue_like_table(connection, sample_records())
-    scope = Scope("default")
+    scope = Scope("default", until=until)
+    engine = DuckDBEngine(write_ledger(tmp_path), scope)
     athena = athena_sql(name, database="leadscore_dev", table="ledger")
     # When the Athena query (prelude and all) is translated back by sqlglot and run with Athena's parameters
     translated = sqlglot.transpile(athena, read="athena", write="duckdb")[0]

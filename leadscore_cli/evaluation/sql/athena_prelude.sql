@@ -1,6 +1,7 @@
 -- Athena (Trino) prelude: the two relations every shared query reads, as CTEs over the Glue table
 -- (`ledger_table` is replaced by the configured "database"."table" when the query is assembled).
--- Parameters (positional, in this order for each CTE): model id, first partition day, first timestamp.
+-- Parameters (positional, in this order for each CTE): model id, first partition day, first timestamp, end
+-- timestamp (the midnight after the last day evaluated; no partition pruning on it: dt is the processing day).
 -- `dt` is the partition (processing day): filtering on it prunes partitions, so a --since scans less.
 WITH ledger AS (
     SELECT
@@ -23,6 +24,7 @@ WITH ledger AS (
       AND result <> 'duplicate'
       AND dt >= ?
       AND CAST(from_iso8601_timestamp(occurred_at) AS TIMESTAMP) >= ?
+      AND CAST(from_iso8601_timestamp(occurred_at) AS TIMESTAMP) < ?
 ),
 ledger_hits AS (
     SELECT
@@ -38,5 +40,6 @@ ledger_hits AS (
       AND t.result <> 'duplicate'
       AND t.dt >= ?
       AND CAST(from_iso8601_timestamp(t.occurred_at) AS TIMESTAMP) >= ?
+      AND CAST(from_iso8601_timestamp(t.occurred_at) AS TIMESTAMP) < ?
 )
 SELECT 1

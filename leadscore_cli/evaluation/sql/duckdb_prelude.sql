@@ -1,6 +1,7 @@
 -- DuckDB prelude: read the ledger files once (only the columns the queries use) into a temporary table,
 -- then expose the two relations every shared query reads: `ledger` and `ledger_hits`.
--- Parameters: $files (glob of the JSON Lines files), $model_id, $since_day ('YYYY-MM-DD'), $since (timestamp).
+-- Parameters: $files (glob of the JSON Lines files), $model_id, $since_day ('YYYY-MM-DD'), $since (timestamp),
+-- $until (timestamp: the midnight after the last day evaluated).
 CREATE OR REPLACE TEMP TABLE ledger_source AS
 SELECT
     event_id,
@@ -34,7 +35,8 @@ FROM read_json(
 WHERE model_id = $model_id
   AND result <> 'duplicate'
   AND dt >= $since_day
-  AND CAST(occurred_at AS TIMESTAMP) >= $since;
+  AND CAST(occurred_at AS TIMESTAMP) >= $since
+  AND CAST(occurred_at AS TIMESTAMP) < $until;
 
 CREATE OR REPLACE TEMP VIEW ledger AS
 SELECT * EXCLUDE (hits) FROM ledger_source;

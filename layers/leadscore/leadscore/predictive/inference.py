@@ -1,0 +1,253 @@
+"""Serving a predictive model: a calibrated probability and its reasons, in pure Python (no numpy).
+
+The artefact's standardisation and Platt calibration are folded into one weight per feature at load, so a
+prediction is a sparse dot product over the lead's features (`features.lead_features`): an absent feature
+contributes nothing, and the factors (one per rule or feature family) sum with the intercept to the logit.
+"""
+
+# No `from __future__ import annotations` here: dataclasses parse string annotations with regular
+# expressions, which made this module's import cost milliseconds (README "Predictive scoring").
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from leadscore.predictive.artefact import Artefact, ArtefactError, parse_artefact
+from leadscore.predictive.features import (
+    ACTIVITY_QUARTER_DAYS,
+    RULE_RECENCY_DAYS,
+    SIZE_BANDS,
+    SIZE_UNKNOWN,
+    lead_features,
+)
+
+if TYPE_CHECKING:
+    from leadscore.core.rules import CompiledModel
+    from leadscore.core.state import ScoreState
+
+__all__ = ["ArtefactError", "Factor", "Prediction", "Predictor"]
+
+
+@dataclass(frozen=True, slots=True)
+class Factor:
+    """One reason: a rule or feature family, in sales words, and what it adds to the logit (signed)."""
+
+    feature: str  # the factor's group: 'eng:<rule>', 'auto:<rule>', 'fit:<rule>', 'size', 'activity', …
+    label: str
+    contribution: float
+
+
+@dataclass(frozen=True, slots=True)
+class Prediction:
+    probability: float  # calibrated, 0..1
+    logit: float  # intercept + sum(f.contribution for f in factors) == logit (to 1e-9)
+    intercept: float
+    factors: tuple[Factor, ...]  # every non-zero factor, largest |contribution| first
+
+    def top(self, n: int = 3) -> tuple[Factor, ...]:
+        return self.factors[:n]
+
+
+def sigmoid(logit: float) -> float:
+    if logit >= 0:
+        return 1.0 / (1.0 + math.exp(-logit))
+    odds = math.exp(logit)
+    return odds / (1.0 + odds)
+
+
+def _times(count: int) -> str:
+    return "once" if count == 1 else "twice" if count == 2 else f"{count} times"
+
+
+def _ago(days: int) -> str:
+    return "today" if days <= 0 else "yesterday" if days == 1 else f"{days} days ago"
+
+
+def _count(value: float | None) -> int:
+    return 0 if not value else round(math.expm1(value))
+
+
+def _days(value: float | None, scale: float) -> int | None:
+    return None if not value or value <= 0 else round(-scale * math.log(value))
+
+
+def _rule_label(group: str, base: str, features: Mapping[str, float]) -> str:
+    count = _count(features.get(group + ":hits"))
+    days = _days(features.get(group + ":recency"), RULE_RECENCY_DAYS)
+    if days is None:
+        return f"{base}: {_times(count)}" if count else base
+    return f"{base}: {_ago(days)}" if count <= 1 else f"{base}: {_times(count)}, last {_ago(days)}"
+
+
+def _size_label(group: str, base: str, features: Mapping[str, float]) -> str:
+    for name, _ in SIZE_BANDS:
+        if features.get(name):
+            return f"{base} {name.split(':', 1)[1]} employees"
+    return f"{base} unknown" if features.get(SIZE_UNKNOWN) else base
+
+
+def _present(prefix: str, features: Mapping[str, float]) -> str | None:
+    """The value part of the one indicator of a family that is set ('grid:A1' -> 'A1')."""
+    for name, value in features.items():
+        if value and name.startswith(prefix):
+            return name[len(prefix) :]
+    return None
+
+
+def _attribute_label(group: str, base: str, features: Mapping[str, float]) -> str:
+    value = _present(group + "=", features)
+    return base if value is None else f"{base}: {value}"
+
+
+def _grid_label(group: str, base: str, features: Mapping[str, float]) -> str:
+    cell = _present("grid:", features)
+    return base if cell is None else f"{base} {cell}"
+
+
+def _score_label(group: str, base: str, features: Mapping[str, float]) -> str:
+    fit, engagement = features.get("score:fit", 0.0) * 100, features.get("score:engagement", 0.0) * 100
+    return f"{base}: fit {fit:.0f}, engagement {engagement:.0f}"
+
+
+def _history_label(group: str, base: str, features: Mapping[str, float]) -> str:
+    days = _count(features.get("history:age"))
+    known = f"known for {days} days" if days else "new"
+    return f"Reached the sales threshold before; {known}" if features.get("history:alerted") else f"Lead {known}"
+
+
+def _activity_label(group: str, base: str, features: Mapping[str, float]) -> str:
+    days = _days(features.get("activity:quarter"), ACTIVITY_QUARTER_DAYS)
+    return base if days is None else f"{base} {_ago(days)}"
+
+
+def _breadth_label(group: str, base: str, features: Mapping[str, float]) -> str:
+    count = _count(features.get("breadth"))
+    return f"Engaged with {count} kinds of content" if count else base
+
+
+_LABELS = {
+    "eng": _rule_label,
+    "auto": _rule_label,
+    "size": _size_label,
+    "activity": _activity_label,
+    "breadth": _breadth_label,
+}
+
+
+def _label(group: str, kind: str, base: str, features: Mapping[str, float]) -> str:
+    """The factor's words: the rule's description with what the lead did, how often and when."""
+    words = _LABELS.get(kind)
+    return base if words is None else words(group, base, features)
+
+
+def _largest_first(item: tuple[str, float]) -> float:
+    return -abs(item[1])
+
+
+# How a group's label varies, which decides its cache key: not at all (a fit rule, webmail), with the one
+# member of a one-hot family that is set (size band, grid cell, attribute value), or with a few values.
+CONSTANT, ONE_HOT, VALUED = 0, 1, 2
+_ONE_HOT_KINDS = frozenset({"size", "grid", "attr"})
+_VALUED_INPUTS = {
+    "activity": ("activity:quarter",),
+    "breadth": ("breadth",),
+    "score": ("score:fit", "score:engagement"),
+    "history": ("history:age", "history:alerted"),
+}
+
+
+def _label_mode(group: str, kind: str) -> tuple[int, tuple[str, ...]]:
+    """How the group's label varies, and the features it reads when it varies with their values."""
+    if kind in {"eng", "auto"}:
+        return VALUED, (group + ":hits", group + ":recency")
+    if kind in _VALUED_INPUTS:
+        return VALUED, _VALUED_INPUTS[kind]
+    if kind in _ONE_HOT_KINDS:
+        return ONE_HOT, ()
+    return (VALUED, ()) if kind in _LABELS else (CONSTANT, ())
+
+
+MAX_CACHED_LABELS = 65_536
+
+
+class Predictor:
+    """A loaded predictive model: `predict(state, model, at)` for a lead, `predict_features` for features."""
+
+    __slots__ = (
+        "_groups",
+        "_labels",
+        "_weights",
+        "artefact",
+        "base_model",
+        "base_model_version",
+        "intercept",
+        "name",
+        "version",
+    )
+
+    def __init__(self, artefact: Artefact) -> None:
+        self.artefact = artefact
+        self.name = artefact.name
+        self.version = artefact.version
+        self.base_model = artefact.base_model
+        self.base_model_version = artefact.base_model_version
+        a = artefact.calibration.a if artefact.calibration.method == "platt" else 1.0
+        b = artefact.calibration.b if artefact.calibration.method == "platt" else 0.0
+        raw_intercept = artefact.intercept
+        weights: dict[str, tuple[float, str, bool]] = {}  # feature -> (weight, group, in a one-hot family)
+        groups: dict[str, tuple[int, str, str, tuple[str, ...]]] = {}  # group -> (mode, kind, words, inputs)
+        for feature in artefact.features:
+            weight = feature.coefficient / feature.scale
+            raw_intercept -= weight * feature.mean
+            if feature.group not in groups:
+                kind = feature.group.split(":", 1)[0]
+                mode, inputs = _label_mode(feature.group, kind)
+                groups[feature.group] = (mode, kind, feature.label, inputs)
+            if weight:
+                weights[feature.name] = (a * weight, feature.group, groups[feature.group][0] == ONE_HOT)
+        self.intercept = a * raw_intercept + b
+        self._weights = weights
+        self._groups = groups
+        # Labels depend on small integers (counts, days) or on one category, so leads share them: each is
+        # formatted once.
+        self._labels: dict[object, str] = {}
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> "Predictor":
+        """The predictor in an artefact's JSON text; ArtefactError (a ValueError) naming the problem."""
+        return cls(parse_artefact(text))
+
+    def predict(self, state: "ScoreState", model: "CompiledModel", at: int) -> Prediction:
+        """The lead's probability at epoch second `at`, from its state under the artefact's base model."""
+        return self.predict_features(lead_features(state, model, at))
+
+    def predict_features(self, features: Mapping[str, float]) -> Prediction:
+        weights = self._weights
+        by_group: dict[str, float] = {}
+        present: dict[str, str] = {}  # one-hot family -> the member that is set
+        for name, value in features.items():
+            entry = weights.get(name)
+            if entry is not None and value:
+                group = entry[1]
+                by_group[group] = by_group.get(group, 0.0) + entry[0] * value
+                if entry[2]:
+                    present[group] = name
+        logit = self.intercept + math.fsum(by_group.values())
+        groups = self._groups
+        labels = self._labels
+        factors = []
+        for group, contribution in sorted(by_group.items(), key=_largest_first):
+            if not contribution:
+                continue
+            mode, kind, words, inputs = groups[group]
+            if mode == CONSTANT:
+                factors.append(Factor(group, words, contribution))
+                continue
+            key = present[group] if mode == ONE_HOT else (group, *map(features.get, inputs))
+            label = labels.get(key)
+            if label is None:
+                label = _label(group, kind, words, features)
+                if len(labels) < MAX_CACHED_LABELS:
+                    labels[key] = label
+            factors.append(Factor(group, label, contribution))
+        return Prediction(sigmoid(logit), logit, self.intercept, tuple(factors))

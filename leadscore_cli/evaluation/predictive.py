@@ -1,0 +1,338 @@
+"""A predictive model evaluated like a rule model, on the same leads at the same moments, plus its drift.
+
+The rule model's evaluation (results.evaluate) gives one row per lead: its score just before its first
+outcome (up to the outcome's moment, or to the end of its day when the outcome is dated by day only), or at
+its last event when it has none. Here the same leads get the predictor's probability from the state the
+pure core replays from the SAME events: every non-outcome event of the lead up to that cutoff, nothing after
+(no leakage: an event at or after the outcome never reaches the state). The features are taken at the
+lead's last kept event, as the scorer computes them when it writes the score.
+
+The metrics are the rule model's (AUC with ties, precision and recall at the probability stages, lift by
+decile, conversion by probability band) plus calibration against the probability itself: the reliability
+bins and the expected calibration error (ECE).
+
+The drift figures (`drift.py`) compare the training examples (the artefact's `drift_reference`) with the
+leads now, built the same way as those examples: every open lead at reference times in the recent window,
+its state replayed to each time (`leadscore_cli.training.examples`, what `leadscore train` learns from).
+Comparing them with the evaluation's leads instead would report drift that is only a difference of
+sampling (a lead at its last event is always "active this week").
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from leadscore.core.rules import CompiledModel, compile_model
+from leadscore.core.scoring import new_state
+from leadscore.core.stages import DAY_SECONDS
+from leadscore.core.state import ScoreState
+from leadscore.ledger.records import LedgerEvent
+from leadscore.ledger.replay import DEFAULT_DECAY_AT, last_run_at, replay
+from leadscore.models.outcomes import OUTCOME_TYPES
+from leadscore.models.scoring_model import ScoringModel
+from leadscore.predictive.artefact import ArtefactError, load_predictor
+from leadscore.predictive.features import lead_features
+from leadscore.predictive.inference import Predictor
+from leadscore_cli.evaluation.drift import Drift, drift
+from leadscore_cli.evaluation.metrics import (
+    Decile,
+    LeadRow,
+    PrecisionRecall,
+    Rate,
+    lift_by_decile,
+    precision_recall,
+    roc_auc,
+    share_in_top,
+)
+from leadscore_cli.training.examples import build_examples
+
+DEFAULT_STAGES = (0.15, 0.35)  # p_stage thresholds (MQL, SQL) when neither the model nor the CLI sets them
+CALIBRATION_BINS = 10
+RECENT_WEEKS = 8  # "now" for the drift figures when --since does not say: the last eight weeks
+DEFAULT_HORIZON_DAYS, DEFAULT_EVERY_DAYS = 28, 7  # when the artefact's training_window does not say
+FeatureBuilder = Callable[[ScoreState, CompiledModel, int], Mapping[str, float]]
+
+
+@dataclass(frozen=True)
+class PredictiveSpec:
+    """A predictive model to evaluate: the predictor, its artefact's drift reference, its probability stages."""
+
+    predictor: Predictor
+    source: str  # where it came from (the artefact file), for the report
+    stages: tuple[float, float] = DEFAULT_STAGES  # (MQL, SQL) on probability
+    drift_reference: Mapping[str, Any] | None = None
+    trained_at: str | None = None
+    horizon_days: int = DEFAULT_HORIZON_DAYS  # the target: converted within this many days of a reference time
+    every_days: int = DEFAULT_EVERY_DAYS  # reference times this far apart (training and drift snapshots)
+
+
+def load_spec(path: Path, *, stages: tuple[float, float] | None = None) -> PredictiveSpec:
+    """The predictor and the artefact's drift reference from one artefact file (ArtefactError when unusable)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ArtefactError(f"cannot read the predictive artefact {path}: {exc.strerror}") from exc
+    predictor = load_predictor(path)
+    raw = json.loads(text)
+    reference = raw.get("drift_reference")
+    window = raw.get("training_window") or {}
+    return PredictiveSpec(
+        predictor=predictor,
+        source=str(path),
+        stages=stages or DEFAULT_STAGES,
+        drift_reference=reference if isinstance(reference, dict) else None,
+        trained_at=str(raw["trained_at"]) if raw.get("trained_at") else None,
+        horizon_days=int(window.get("horizon_days") or DEFAULT_HORIZON_DAYS),
+        every_days=int(window.get("reference_every_days") or DEFAULT_EVERY_DAYS),
+    )
+
+
+# ---- the point in time -------------------------------------------------------------------------------------
+
+
+def cutoff_of(outcome_at: datetime | None) -> datetime | None:
+    """The last moment an event may have to count before the outcome (lead_outcomes.sql's rule): the outcome's
+    moment, or the end of its day when it is dated by day only (00:00:00, as CRM exports give it)."""
+    if outcome_at is None:
+        return None
+    if outcome_at == outcome_at.replace(hour=0, minute=0, second=0, microsecond=0):
+        return outcome_at + timedelta(days=1)
+    return outcome_at
+
+
+@dataclass(frozen=True, slots=True)
+class PointInTime:
+    state: ScoreState
+    at: int  # epoch seconds of the lead's last kept event: where its features are taken
+
+
+def states_before_outcome(
+    events: Sequence[LedgerEvent], model: CompiledModel, leads: Sequence[LeadRow], *, until: datetime | None = None
+) -> dict[str, PointInTime]:
+    """Each lead's state replayed from its non-outcome events up to its cutoff (nothing after it), and
+    before `until` (the end of the evaluated window, exclusive)."""
+    cutoffs = {row.lead_id: cutoff_of(row.outcome_at) for row in leads}
+    kept = [
+        event
+        for event in events
+        if event.lead_id in cutoffs
+        and event.type not in OUTCOME_TYPES
+        and ((cutoff := cutoffs[event.lead_id]) is None or event.occurred_at <= cutoff)
+        and (until is None or event.occurred_at < until)
+    ]
+    last_at: dict[str, int] = {}
+    for event in kept:
+        moment = int(event.occurred_at.timestamp())
+        last_at[event.lead_id] = max(moment, last_at.get(event.lead_id, moment))
+    result = replay(kept, [model], pepper=b"", with_records=False)
+    points = {}
+    for row in leads:
+        state = result.state(row.lead_id, model.id) or new_state(row.lead_id, model)
+        at = last_at.get(row.lead_id, int(row.first_touch_at.timestamp()))
+        points[row.lead_id] = PointInTime(state, at)
+    return points
+
+
+# ---- now, for the drift figures ----------------------------------------------------------------------------
+
+
+def recent_times(end: int, *, start: int | None, every_days: int) -> list[int]:
+    """Snapshot times every `every_days` days back from `end` (a decay run's time) to `start` (default: the
+    last RECENT_WEEKS weeks), oldest first."""
+    step = every_days * DAY_SECONDS
+    first = start if start is not None else end - RECENT_WEEKS * 7 * DAY_SECONDS
+    return list(range(end, first - 1, -step))[::-1] or [end]
+
+
+def drift_now(
+    spec: PredictiveSpec,
+    model: CompiledModel,
+    events: Sequence[LedgerEvent],
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Drift | None:
+    """The drift of the leads now against the training examples: snapshots built exactly as training
+    examples are (`leadscore_cli.training.examples.build_examples`: every lead seen and still open at each
+    reference time, its state replayed to that time), at reference times in the recent window ending at the
+    evaluation time (`until`, else the ledger's last event). Labels are known only where the horizon has
+    passed by then."""
+    if spec.drift_reference is None:
+        return None
+    known = [event for event in events if until is None or event.occurred_at < until]
+    if not known:
+        return drift(spec.drift_reference, [], [], [], window="no events")
+    evaluated_at = int(until.timestamp()) - 1 if until else int(max(e.occurred_at for e in known).timestamp())
+    end = last_run_at(evaluated_at, DEFAULT_DECAY_AT)
+    times = recent_times(end, start=int(since.timestamp()) if since else None, every_days=spec.every_days)
+    examples = build_examples(known, model, times, horizon_days=spec.horizon_days)
+    horizon = spec.horizon_days * DAY_SECONDS
+    features = [example.features for example in examples]
+    probabilities = [spec.predictor.predict_features(item).probability for item in features]
+    labels = [example.label if example.at + horizon <= evaluated_at else None for example in examples]
+    window = (
+        f"{len(examples):,} snapshots of open leads at {len(times)} reference times, every {spec.every_days} days "
+        f"from {_day(times[0])} to {_day(times[-1])}"
+    )
+    now = drift(spec.drift_reference, features, probabilities, labels, window=window)
+    judged = [(p, label) for p, label in zip(probabilities, labels, strict=True) if label is not None]
+    bins = reliability([p for p, _ in judged], [label for _, label in judged])
+    return replace(now, ece=expected_calibration_error(bins))
+
+
+def _day(moment: int) -> str:
+    return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%d")
+
+
+# ---- the metrics -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CalibrationBin:
+    low: float
+    high: float
+    leads: int
+    predicted: float | None  # mean probability in the bin
+    observed: float | None  # share accepted
+
+
+def reliability(
+    probabilities: Sequence[float], labels: Sequence[bool], bins: int = CALIBRATION_BINS
+) -> list[CalibrationBin]:
+    """Equal-width probability bins [k/bins, (k+1)/bins) (1.0 in the last): mean predicted vs observed."""
+    groups: list[list[int]] = [[] for _ in range(bins)]
+    for index, probability in enumerate(probabilities):
+        groups[min(int(probability * bins), bins - 1)].append(index)
+    result = []
+    for number, members in enumerate(groups):
+        count = len(members)
+        result.append(
+            CalibrationBin(
+                low=number / bins,
+                high=(number + 1) / bins,
+                leads=count,
+                predicted=sum(probabilities[i] for i in members) / count if count else None,
+                observed=sum(1 for i in members if labels[i]) / count if count else None,
+            )
+        )
+    return result
+
+
+def expected_calibration_error(calibration: Sequence[CalibrationBin]) -> float | None:
+    """ECE: the leads-weighted mean gap |observed - mean predicted| over the bins (0 is perfect)."""
+    total = sum(item.leads for item in calibration)
+    if not total:
+        return None
+    return (
+        sum(item.leads * abs((item.observed or 0.0) - (item.predicted or 0.0)) for item in calibration if item.leads)
+        / total
+    )
+
+
+def p_stage(probability: float, stages: tuple[float, float]) -> str:
+    mql, sql = stages
+    return "SQL" if probability >= sql else "MQL" if probability >= mql else "LEAD"
+
+
+@dataclass
+class PredictiveEvaluation:
+    name: str
+    version: str
+    base_model: str
+    base_model_version: str
+    source: str
+    stages: tuple[float, float]
+    lead_ids: list[str]
+    probabilities: list[float]
+    labels: list[bool]
+    auc: float | None
+    auc_won: float | None
+    at_mql: PrecisionRecall
+    at_sql: PrecisionRecall
+    by_stage: dict[str, Rate]  # conversion by probability band (the p_stage at the evaluation point)
+    calibration: list[CalibrationBin]
+    ece: float | None
+    deciles: list[Decile]
+    revenue_in_top_30: float | None
+    drift: Drift | None
+    trained_at: str | None = None
+    horizon_days: int = DEFAULT_HORIZON_DAYS
+    rule_model_version: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def top_decile_lift(self) -> float | None:
+        return self.deciles[0].lift if self.deciles else None
+
+    @property
+    def retrain(self) -> bool:
+        return self.drift is not None and self.drift.retrain
+
+
+def evaluate_predictive(
+    spec: PredictiveSpec,
+    model: ScoringModel,
+    leads: Sequence[LeadRow],
+    events: Sequence[LedgerEvent],
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    features_of: FeatureBuilder = lead_features,
+) -> PredictiveEvaluation:
+    """The predictor's metrics on the rule evaluation's leads (same ids, same order, same cutoffs) and its drift.
+
+    `since` / `until`: the evaluated window (`until` exclusive), as the rule evaluation's scope has it.
+    """
+    predictor = spec.predictor
+    compiled = compile_model(model)
+    points = states_before_outcome(events, compiled, leads, until=until)
+    features = [features_of(points[row.lead_id].state, compiled, points[row.lead_id].at) for row in leads]
+    probabilities = [predictor.predict_features(item).probability for item in features]
+    labels = [row.accepted for row in leads]
+    mql, sql = spec.stages
+    calibration = reliability(probabilities, labels)
+    notes = []
+    if predictor.base_model_version != model.version:
+        notes.append(
+            f"trained on {predictor.base_model} {predictor.base_model_version}, evaluated under {model.version}: "
+            "features built by another version of the rules may mean other things"
+        )
+    return PredictiveEvaluation(
+        name=predictor.name,
+        version=predictor.version,
+        base_model=predictor.base_model,
+        base_model_version=predictor.base_model_version,
+        source=spec.source,
+        stages=spec.stages,
+        lead_ids=[row.lead_id for row in leads],
+        probabilities=probabilities,
+        labels=labels,
+        auc=roc_auc(probabilities, labels),
+        auc_won=roc_auc(probabilities, [row.won for row in leads]),
+        at_mql=precision_recall([p >= mql for p in probabilities], labels),
+        at_sql=precision_recall([p >= sql for p in probabilities], labels),
+        by_stage=_by_stage(probabilities, labels, spec.stages),
+        calibration=calibration,
+        ece=expected_calibration_error(calibration),
+        deciles=lift_by_decile(probabilities, labels),
+        revenue_in_top_30=share_in_top(probabilities, [row.won_amount for row in leads], 0.3),
+        drift=drift_now(spec, compiled, events, since=since, until=until),
+        trained_at=spec.trained_at,
+        horizon_days=spec.horizon_days,
+        rule_model_version=model.version,
+        notes=notes,
+    )
+
+
+def _by_stage(probabilities: Sequence[float], labels: Sequence[bool], stages: tuple[float, float]) -> dict[str, Rate]:
+    counts = {stage: [0, 0] for stage in ("LEAD", "MQL", "SQL")}
+    for probability, label in zip(probabilities, labels, strict=True):
+        pair = counts[p_stage(probability, stages)]
+        pair[0] += 1
+        pair[1] += int(label)
+    return {stage: Rate(*pair) for stage, pair in counts.items()}
