@@ -82,6 +82,23 @@ class StageHistory(_Body):
     recycled_at: str | None = Field(description="When decay last moved it down a stage, if it did.")
 
 
+class PredictiveFactor(_Body):
+    label: str = Field(description="What pushes the probability, in sales words.")
+    contribution: float = Field(description="Signed contribution to the log-odds (positive: more likely).")
+
+
+class PredictiveScore(_Body):
+    """The model's predictive block, computed now from the (decayed-to-now) state, as the scorer computes it."""
+
+    probability: float = Field(ge=0, le=1, description="Calibrated probability of conversion, 0-1 (4 places).")
+    p_stage: str | None = Field(description="Stage on the probability (LEAD/MQL/SQL); null if none are set.")
+    factors: list[PredictiveFactor] = Field(description="Top factors, largest contribution first.")
+    artefact_version: str
+    stored_probability: float | None = Field(
+        description="The probability as last written (lags after fast-path events; null before the first)."
+    )
+
+
 class ModelScore(_Body):
     model_id: str
     model_version: str
@@ -99,6 +116,9 @@ class ModelScore(_Body):
     alert_pending: bool
     suppressed: bool = Field(description="Bounced hard, complained or unsubscribed: no engagement scoring.")
     last_activity_at: str | None
+    predictive: PredictiveScore | None = Field(
+        default=None, description="Only for a model with a predictive block: the probability beside the rules."
+    )
 
 
 class Activity(_Body):
