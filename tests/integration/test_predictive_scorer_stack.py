@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import sys
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -201,3 +202,25 @@ def test_a_model_naming_a_missing_artefact_fails_at_load_with_a_clear_message(
     assert "model 'default': predictive.artefact 'default-likelihood.json'" in message
     assert str(directory / "predictive" / ARTEFACT) in message
     assert "leadscore train" in message
+
+
+def test_the_decay_job_stores_the_probability_at_the_runs_time(stack: EmulatedStack, models_dir: ModelsDir) -> None:
+    # Given a lead who read a case study, served with a block
+    directory = models_dir(stages={"mql": 0.05, "sql": 0.6})
+    post_signed(stack, a_submission(form_id="case-study-download"))
+    stack.drain()
+    before, model = stored(stack, directory)
+
+    # When three quiet weeks pass and the decay schedule fires
+    clock.advance(timedelta(weeks=3))
+    stack.run_schedule("DecaySchedule")
+
+    # Then the job's own write stored the probability of the decayed state at the run's time
+    after, _ = stored(stack, directory)
+    found = estimate(after, model, clock.now_epoch())
+    assert found is not None
+    assert after.engagement < before.engagement
+    assert after.probability == found.probability
+    assert after.p_factors == found.factors
+    assert after.p_factors[0][0] == "Read a case study: 21 days ago"  # stored at the run's time, not the event's
+    assert before.p_factors[0][0] == "Read a case study: today"
