@@ -103,8 +103,10 @@ class DecayService:
             if current is None:
                 return  # erased meanwhile
             result = apply_decay(current, model, now=now)
-            new = replace(result.state)  # unchanged results are the input itself: never mutate that
-            raised = self._predict(new, model, now)
+            new, raised = result.state, None
+            if model.predictive is not None:
+                new = replace(new)  # an unchanged result is the input itself: never mutate that
+                raised = self._predict(new, model, now)
             if (
                 not result.changed
                 and not _worth_reindexing(current, new, now)
