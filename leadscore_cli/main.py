@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "leadscore_cli.replay",  # leadscore replay --model FILE.yaml
     "leadscore_cli.rescore",  # leadscore rescore --model FILE.yaml --dry-run | --apply
     "leadscore_cli.evaluate",  # leadscore evaluate (the evaluation helper's module)
+    "leadscore_cli.train",  # leadscore train --model NAME (predictive scoring; needs the `train` extra)
 ]
 
 

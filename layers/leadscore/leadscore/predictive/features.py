@@ -20,8 +20,14 @@ transform), so inference is a dot product:
 - `title:known`         1 when the lead told us a job title;
 - `activity:week`, `activity:quarter`   exp(-days since the last activity / 7 and / 90);
 - `decay:inactivity`    the inactivity penalty decay added (in tens of points);
+- `decay:recycled`      exp(-days since decay took the lead back down a stage / 30);
+- `history:alerted`     1 when the lead reached the sales threshold before; `history:age` log1p(days known);
 - `breadth`             log1p of how many different engagement rules the lead matched;
-- `suppressed`          1 when we may no longer email the lead (bounce, complaint, unsubscribe).
+- `suppressed`          1 when we may no longer email the lead (bounce, complaint, unsubscribe);
+- `score:fit`, `score:engagement`   the rule model's scores now (points / 100, decay applied);
+- `grid:<cell>`         1 for the rule model's fit x engagement grid cell ('A1' … 'C3');
+- `attr:<field>=<value>` 1 for a categorical fit attribute's value (industry, country…), so the model can
+                        learn what the rules do not list (training keeps the values common enough).
 """
 
 from __future__ import annotations
@@ -69,6 +75,9 @@ SIZE_BANDS: tuple[tuple[str, int], ...] = (
     ("size:5000+", 5000),
 )
 SIZE_UNKNOWN = "size:unknown"
+# Fit attributes that are not a short list of categories: free text, numbers, or one value per company.
+NOT_CATEGORICAL = frozenset({JOB_TITLE, EMAIL_DOMAIN, COMPANY_SIZE, "annual_revenue", "company", "name", "website"})
+MAX_CATEGORY_LENGTH = 40
 
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 _DAY_OF_CODE: dict[int, int] = {}
@@ -126,7 +135,9 @@ def _size_band(value: str | Decimal) -> str:
 class _ModelKeys:
     """Per model: which stored rule ids are engagement rules and which fit rules, and their feature names."""
 
-    __slots__ = ("engagement", "fit", "model", "uses_size", "uses_title")
+    __slots__ = (
+        "categorical", "engagement", "engagement_bands", "fit", "fit_bands", "model", "uses_size", "uses_title",
+    )  # fmt: skip
 
     def __init__(self, model: CompiledModel) -> None:
         self.model = model  # held so the id() key of the cache cannot be reused while cached
@@ -136,6 +147,21 @@ class _ModelKeys:
         self.fit = {rule.id: f"fit:{rule.id}" for rule in model.fit_rules}
         self.uses_size = COMPANY_SIZE in model.fit_fields
         self.uses_title = JOB_TITLE in model.fit_fields
+        self.categorical = tuple(sorted(model.fit_fields - NOT_CATEGORICAL))
+        bands = model.model.bands
+        self.fit_bands = tuple((band.min, band.name) for band in bands.fit)
+        self.engagement_bands = tuple((band.min, band.name) for band in bands.engagement)
+
+    def grid(self, fit: Decimal, engagement: Decimal) -> str:
+        """The model's grid cell, fit letter then engagement digit ('A1'), as `core.stages.band_for` says."""
+        return f"grid:{_band(fit, self.fit_bands)}{_band(engagement, self.engagement_bands)}"
+
+
+def _band(score: Decimal, bands: tuple[tuple[Decimal | None, str], ...]) -> str:
+    for lowest, name in bands:
+        if lowest is None or score >= lowest:
+            return name
+    return bands[-1][1]
 
 
 _KEYS: dict[int, _ModelKeys] = {}
@@ -159,6 +185,15 @@ def lead_features(state: ScoreState, model: CompiledModel, at: int) -> dict[str,
     keys = _keys(model)
     today = at // DAY_SECONDS
     features: dict[str, float] = {}
+    # The rule model's own view: its scores now and its fit x engagement grid cell (the hand-set rules
+    # are prior knowledge worth keeping; the model learns how much to trust them).
+    if state.fit:
+        features["score:fit"] = float(state.fit) / 100.0
+    if state.engagement:
+        features["score:engagement"] = float(state.engagement) / 100.0
+        if state.fit > 0 and state.engagement > 0:  # fit and interest together: the grid's diagonal
+            features["score:fit_x_engagement"] = float(state.fit * state.engagement) / 10_000.0
+    features[keys.grid(state.fit, state.engagement)] = 1.0
     _activity_features(state, keys, today, features)
     _fit_features(state, keys, features)
     if state.last_activity_at is not None:
@@ -168,6 +203,13 @@ def lead_features(state: ScoreState, model: CompiledModel, at: int) -> dict[str,
     inactivity = state.points.get(INACTIVITY_RULE)
     if inactivity:
         features["decay:inactivity"] = -float(inactivity) / 10.0
+    if state.recycled_at is not None:  # it reached a stage once, then decay took it back down
+        days = max(0, today - state.recycled_at // DAY_SECONDS)
+        features["decay:recycled"] = math.exp(-days / RULE_RECENCY_DAYS)
+    if state.alerts_sent:
+        features["history:alerted"] = 1.0  # it reached the sales threshold before
+    if state.created_at is not None:
+        features["history:age"] = math.log1p(max(0, today - state.created_at // DAY_SECONDS))
     if state.suppressed:
         features["suppressed"] = 1.0
     return features
@@ -213,14 +255,21 @@ def _fit_features(state: ScoreState, keys: _ModelKeys, features: dict[str, float
     domain = attributes.get(EMAIL_DOMAIN)
     if isinstance(domain, str) and domain.casefold() in WEBMAIL_DOMAINS:
         features["webmail"] = 1.0
+    for name in keys.categorical:  # the values themselves (industry, country…): what the rules do not list
+        value = attributes.get(name)
+        if isinstance(value, str) and len(value) <= MAX_CATEGORY_LENGTH:
+            features[f"attr:{name}={value.strip().casefold()}"] = 1.0
 
 
 def feature_group(name: str) -> str:
-    """The factor a feature explains under: one per rule ('eng:demo_request'), else its family ('size')."""
+    """The factor a feature explains under: one per rule ('eng:demo_request') or attribute
+    ('attr:industry'), else its family ('size', 'activity')."""
     if name.startswith(("eng:", "auto:")):
         return name.rsplit(":", 1)[0]
     if name.startswith("fit:"):
         return name
+    if name.startswith("attr:"):
+        return name.split("=", 1)[0]
     return name.split(":", 1)[0]
 
 
@@ -232,6 +281,11 @@ _TRANSFORMS = {
     "activity:quarter": f"exp(-days since last activity / {ACTIVITY_QUARTER_DAYS:g})",
     "decay:inactivity": "-inactivity points / 10",
     "breadth": "log1p(distinct engagement rules matched)",
+    "decay:recycled": f"exp(-days since the lead fell back a stage / {RULE_RECENCY_DAYS:g})",
+    "history:age": "log1p(days since the lead was first scored)",
+    "score:fit": "the rule model's fit / 100",
+    "score:engagement": "the rule model's engagement / 100 (decay applied)",
+    "score:fit_x_engagement": "fit x engagement / 10,000 when both are positive",
 }
 
 
@@ -251,6 +305,9 @@ _FAMILY_LABELS = {
     "decay": "Quiet for a while (inactivity penalty)",
     "breadth": "Kinds of content engaged with",
     "suppressed": "Cannot be emailed (bounce, complaint or unsubscribe)",
+    "score": "Rule score",
+    "grid": "Fit x engagement grid",
+    "history": "History",
 }
 
 
@@ -260,6 +317,8 @@ def group_description(group: str, descriptions: dict[str, str] | None = None) ->
     if group.startswith("eng:") or group.startswith("fit:"):
         rule = group.split(":", 1)[1]
         return descriptions.get(rule) or rule.replace("_", " ").capitalize()
+    if group.startswith("attr:"):
+        return group.split(":", 1)[1].replace("_", " ").capitalize()
     if group.startswith("auto:"):
         rule = group.split(":", 1)[1]
         text = descriptions.get(rule) or rule.replace("_", " ").capitalize()

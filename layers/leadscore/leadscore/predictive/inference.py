@@ -5,8 +5,8 @@ prediction is a sparse dot product over the lead's features (`features.lead_feat
 contributes nothing, and the factors (one per rule or feature family) sum with the intercept to the logit.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: dataclasses parse string annotations with regular
+# expressions, which made this module's import cost milliseconds (README "Predictive scoring").
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -86,6 +86,35 @@ def _size_label(group: str, base: str, features: Mapping[str, float]) -> str:
     return f"{base} unknown" if features.get(SIZE_UNKNOWN) else base
 
 
+def _present(prefix: str, features: Mapping[str, float]) -> str | None:
+    """The value part of the one indicator of a family that is set ('grid:A1' -> 'A1')."""
+    for name, value in features.items():
+        if value and name.startswith(prefix):
+            return name[len(prefix) :]
+    return None
+
+
+def _attribute_label(group: str, base: str, features: Mapping[str, float]) -> str:
+    value = _present(group + "=", features)
+    return base if value is None else f"{base}: {value}"
+
+
+def _grid_label(group: str, base: str, features: Mapping[str, float]) -> str:
+    cell = _present("grid:", features)
+    return base if cell is None else f"{base} {cell}"
+
+
+def _score_label(group: str, base: str, features: Mapping[str, float]) -> str:
+    fit, engagement = features.get("score:fit", 0.0) * 100, features.get("score:engagement", 0.0) * 100
+    return f"{base}: fit {fit:.0f}, engagement {engagement:.0f}"
+
+
+def _history_label(group: str, base: str, features: Mapping[str, float]) -> str:
+    days = _count(features.get("history:age"))
+    known = f"known for {days} days" if days else "new"
+    return f"Reached the sales threshold before; {known}" if features.get("history:alerted") else f"Lead {known}"
+
+
 def _activity_label(group: str, base: str, features: Mapping[str, float]) -> str:
     days = _days(features.get("activity:quarter"), ACTIVITY_QUARTER_DAYS)
     return base if days is None else f"{base} {_ago(days)}"
@@ -115,17 +144,27 @@ def _largest_first(item: tuple[str, float]) -> float:
     return -abs(item[1])
 
 
-def _label_inputs(group: str, kind: str) -> tuple[str, ...]:
-    """The features a group's label reads (its words depend on these values only)."""
+# How a group's label varies, which decides its cache key: not at all (a fit rule, webmail), with the one
+# member of a one-hot family that is set (size band, grid cell, attribute value), or with a few values.
+CONSTANT, ONE_HOT, VALUED = 0, 1, 2
+_ONE_HOT_KINDS = frozenset({"size", "grid", "attr"})
+_VALUED_INPUTS = {
+    "activity": ("activity:quarter",),
+    "breadth": ("breadth",),
+    "score": ("score:fit", "score:engagement"),
+    "history": ("history:age", "history:alerted"),
+}
+
+
+def _label_mode(group: str, kind: str) -> tuple[int, tuple[str, ...]]:
+    """How the group's label varies, and the features it reads when it varies with their values."""
     if kind in {"eng", "auto"}:
-        return (group + ":hits", group + ":recency")
-    if kind == "size":
-        return (SIZE_UNKNOWN, *(name for name, _ in SIZE_BANDS))
-    if kind == "activity":
-        return ("activity:quarter",)
-    if kind == "breadth":
-        return ("breadth",)
-    return ()
+        return VALUED, (group + ":hits", group + ":recency")
+    if kind in _VALUED_INPUTS:
+        return VALUED, _VALUED_INPUTS[kind]
+    if kind in _ONE_HOT_KINDS:
+        return ONE_HOT, ()
+    return (VALUED, ()) if kind in _LABELS else (CONSTANT, ())
 
 
 MAX_CACHED_LABELS = 65_536
@@ -155,38 +194,44 @@ class Predictor:
         a = artefact.calibration.a if artefact.calibration.method == "platt" else 1.0
         b = artefact.calibration.b if artefact.calibration.method == "platt" else 0.0
         raw_intercept = artefact.intercept
-        weights: dict[str, tuple[float, str]] = {}
-        groups: dict[str, tuple[str, str, tuple[str, ...]]] = {}  # group -> (kind, words, label inputs)
+        weights: dict[str, tuple[float, str, bool]] = {}  # feature -> (weight, group, in a one-hot family)
+        groups: dict[str, tuple[int, str, str, tuple[str, ...]]] = {}  # group -> (mode, kind, words, inputs)
         for feature in artefact.features:
             weight = feature.coefficient / feature.scale
             raw_intercept -= weight * feature.mean
+            if feature.group not in groups:
+                kind = feature.group.split(":", 1)[0]
+                mode, inputs = _label_mode(feature.group, kind)
+                groups[feature.group] = (mode, kind, feature.label, inputs)
             if weight:
-                weights[feature.name] = (a * weight, feature.group)
-            kind = feature.group.split(":", 1)[0]
-            groups.setdefault(feature.group, (kind, feature.label, _label_inputs(feature.group, kind)))
+                weights[feature.name] = (a * weight, feature.group, groups[feature.group][0] == ONE_HOT)
         self.intercept = a * raw_intercept + b
         self._weights = weights
         self._groups = groups
-        # Labels depend on small integers (counts, days), so leads share them: each is formatted once.
-        self._labels: dict[tuple[str, tuple[float | None, ...]], str] = {}
+        # Labels depend on small integers (counts, days) or on one category, so leads share them: each is
+        # formatted once.
+        self._labels: dict[object, str] = {}
 
     @classmethod
-    def from_json(cls, text: str | bytes) -> Predictor:
+    def from_json(cls, text: str | bytes) -> "Predictor":
         """The predictor in an artefact's JSON text; ArtefactError (a ValueError) naming the problem."""
         return cls(parse_artefact(text))
 
-    def predict(self, state: ScoreState, model: CompiledModel, at: int) -> Prediction:
+    def predict(self, state: "ScoreState", model: "CompiledModel", at: int) -> Prediction:
         """The lead's probability at epoch second `at`, from its state under the artefact's base model."""
         return self.predict_features(lead_features(state, model, at))
 
     def predict_features(self, features: Mapping[str, float]) -> Prediction:
         weights = self._weights
         by_group: dict[str, float] = {}
+        present: dict[str, str] = {}  # one-hot family -> the member that is set
         for name, value in features.items():
             entry = weights.get(name)
             if entry is not None and value:
                 group = entry[1]
                 by_group[group] = by_group.get(group, 0.0) + entry[0] * value
+                if entry[2]:
+                    present[group] = name
         logit = self.intercept + math.fsum(by_group.values())
         groups = self._groups
         labels = self._labels
@@ -194,8 +239,11 @@ class Predictor:
         for group, contribution in sorted(by_group.items(), key=_largest_first):
             if not contribution:
                 continue
-            kind, words, inputs = groups[group]
-            key = (group, tuple(map(features.get, inputs)))
+            mode, kind, words, inputs = groups[group]
+            if mode == CONSTANT:
+                factors.append(Factor(group, words, contribution))
+                continue
+            key = present[group] if mode == ONE_HOT else (group, *map(features.get, inputs))
             label = labels.get(key)
             if label is None:
                 label = _label(group, kind, words, features)
