@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from leadscore.adapters.memory import InMemoryLedgerSink
 from leadscore.core.alerts import compose_alert
 from leadscore.core.decay import DAY_SECONDS
-from leadscore.core.prediction import PLACES, ServedPredictor, estimate
+from leadscore.core.prediction import PLACES, ServedPredictor, estimate, worth_a_write
 from leadscore.core.rules import CompiledModel
 from leadscore.core.state import PendingAlert, ScoreState, Stage
 from leadscore.ledger.recorder import LedgerRecorder
@@ -508,3 +508,36 @@ def test_the_factor_list_is_the_predictors_own_top_three() -> None:
         "Viewed pricing",
         "Executive title",
     ]
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "written"),
+    [
+        (Stage.LEAD, Stage.MQL, True),
+        (Stage.MQL, Stage.SQL, True),
+        (None, Stage.MQL, True),
+        (Stage.SQL, Stage.MQL, False),  # a fall waits for the next full write
+        (Stage.MQL, Stage.LEAD, False),
+        (None, Stage.LEAD, False),  # an item from before the block: nothing rose
+        (Stage.MQL, Stage.MQL, False),
+    ],
+)
+def test_the_fast_path_writes_again_only_for_a_rising_predictive_stage(
+    before: Stage | None, after: Stage, written: bool
+) -> None:
+    # Given a lead's predictive stage before a fast-path write and the one computed after it
+    state = ScoreState("lead000001", "test", "1", version=3, p_stage=before)
+
+    # When the scorer asks whether the move is worth a write
+    # Then only a rise is
+    assert worth_a_write(state, replace(state, p_stage=after)) is written
+
+
+def test_a_raised_predictive_alert_is_always_written() -> None:
+    # Given a lead whose stage did not move but who is owed a predictive alert now
+    state = ScoreState("lead000001", "test", "1", version=3, p_stage=Stage.SQL)
+    pending = PendingAlert("a-p1", MONDAY, MONDAY + 60, Decimal(30), Stage.MQL, predictive=True)
+
+    # When the scorer asks whether it is worth a write
+    # Then it is: the alert goes into the outbox in that write
+    assert worth_a_write(state, replace(state, alert_pending=pending, p_armed=False))

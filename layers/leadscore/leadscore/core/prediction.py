@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from leadscore.core.state import PendingAlert, ScoreState, Stage
+from leadscore.core.state import STAGE_ORDER, PendingAlert, ScoreState, Stage
 
 if TYPE_CHECKING:
     from leadscore.core.rules import CompiledModel
@@ -49,7 +49,7 @@ class Estimate:
 
 
 def _places(value: float) -> Decimal:
-    return Decimal(repr(value)).quantize(PLACES)
+    return Decimal(f"{value:.4f}")  # 4 places (PLACES), formatted rather than quantized: cheaper
 
 
 def p_stage_for(probability: Decimal, settings: PredictiveSettings) -> Stage | None:
@@ -121,12 +121,24 @@ def store_estimate(
 
 
 def bookkeeping_changes(before: ScoreState, after: ScoreState) -> bool:
-    """Whether `after` differs from `before` in what must be written at once (not the probability alone).
-
-    The fast path writes again only for these: a p_stage move, a re-arm or a predictive alert raised.
-    """
+    """Whether `after` differs from `before` in predictive bookkeeping (not the probability alone): a p_stage
+    move, a re-arm or a predictive alert raised. The decay job writes for any of these."""
     return (
         before.p_stage is not after.p_stage
         or before.p_armed is not after.p_armed
         or (before.alert_pending is None) is not (after.alert_pending is None)
     )
+
+
+def _rank(stage: Stage | None) -> int:
+    return -1 if stage is None else STAGE_ORDER[stage]
+
+
+def worth_a_write(before: ScoreState, after: ScoreState) -> bool:
+    """What the fast path writes for: a predictive alert raised, or p_stage rising (LEAD -> MQL -> SQL).
+
+    A fall (and the re-arm it may bring) waits for the lead's next full write, as the probability itself
+    does: recency features fade every day, so a lead near a stage would otherwise cost a write each way.
+    """
+    raised = before.alert_pending is None and after.alert_pending is not None
+    return raised or _rank(after.p_stage) > max(_rank(before.p_stage), _rank(Stage.LEAD))

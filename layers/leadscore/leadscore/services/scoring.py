@@ -14,7 +14,7 @@ from leadscore.adapters.ports import AlertPublisher, ProfileStore, ScoreStore
 from leadscore.core.alerts import compose_alert
 from leadscore.core.fast_path import plan_fast_path
 from leadscore.core.identity import lead_id_for
-from leadscore.core.prediction import bookkeeping_changes, estimate, store_estimate
+from leadscore.core.prediction import estimate, store_estimate, worth_a_write
 from leadscore.core.rules import CompiledModel
 from leadscore.core.scoring import (
     EventFacts,
@@ -199,7 +199,7 @@ class ScoringService:
         self, model: CompiledModel, state: ScoreState | None, facts: EventFacts, now: int
     ) -> tuple[Decimal | None, str | None]:
         """The probability after a fast-path write, from its ALL_NEW state: no read, and no write unless the
-        predictive stage moves or a predictive alert is owed (then one write conditioned on the version).
+        predictive stage rises or a predictive alert is owed (then one write conditioned on the version).
 
         Otherwise the stored probability lags until the lead's next full write (exact path or decay); readers
         recompute it from the state. Returns (probability, alert id handed to the alert queue).
@@ -214,7 +214,7 @@ class ScoringService:
             alert = store_estimate(
                 new, found, model, seed=facts.fingerprint, now=now, lease_seconds=self.alert_lease_seconds
             )
-            if not bookkeeping_changes(state, new):
+            if not worth_a_write(state, new):
                 return probability, None
             new.version = state.version + 1
             write = self.scores.save(new, expected_version=state.version)
