@@ -21,6 +21,7 @@ from benchmarks import (
     bench_evaluate,
     bench_leads,
     bench_ledger,
+    bench_predictive,
     bench_predictive_serving,
     bench_track,
 )
@@ -53,6 +54,8 @@ def main() -> None:
         bench_ledger.main(quick=quick)
         print("\n== leadscore evaluate: 100,000 leads on DuckDB; default model vs oracle AUC (simulated population)")
         bench_evaluate.main(quick=quick)
+        print("\n== predictive scoring: trained on one simulated population, judged on another (AUC, ECE, oracle)")
+        bench_predictive.main(quick=quick)
         print("\n== leads API reads (moto in-process, Query priced by AWS's size rule)")
         bench_leads.main(quick=quick)
         print("\n== predictive serving: a predictive block's cost per scored event (core µs; requests, moto)")

@@ -29,21 +29,22 @@ def _day(value: datetime | None, *, end: bool = False) -> datetime | None:
     return moment + timedelta(days=1) - timedelta(seconds=1) if end else moment
 
 
-def _window(events: list[LedgerEvent], since: datetime | None, until: datetime | None) -> list[LedgerEvent]:
-    return [
-        event
-        for event in events
-        if (since is None or event.occurred_at >= since) and (until is None or event.occurred_at <= until)
-    ]
+def _until(events: list[LedgerEvent], until: datetime | None) -> list[LedgerEvent]:
+    return [event for event in events if until is None or event.occurred_at <= until]
 
 
 def train_command(  # noqa: PLR0917 - typer maps each parameter to an option
     model_id: Annotated[str, typer.Option("--model", help="Id of the rule model whose state the features read.")],
     since: Annotated[
-        datetime | None, typer.Option(help="Only events from this day on (YYYY-MM-DD).", formats=["%Y-%m-%d"])
+        datetime | None,
+        typer.Option(
+            help="Reference times from a week after this day (YYYY-MM-DD); earlier events still count.",
+            formats=["%Y-%m-%d"],
+        ),
     ] = None,
     until: Annotated[
-        datetime | None, typer.Option(help="Only events up to this day (YYYY-MM-DD).", formats=["%Y-%m-%d"])
+        datetime | None,
+        typer.Option(help="Ignore events after this day (YYYY-MM-DD): train as of then.", formats=["%Y-%m-%d"]),
     ] = None,
     ledger: Annotated[
         str, typer.Option(envvar="LEADSCORE_LEDGER", help="Ledger directory, or s3://bucket[/prefix].")
@@ -82,11 +83,16 @@ def train_command(  # noqa: PLR0917 - typer maps each parameter to an option
     target = out or models_dir / PREDICTIVE_DIR / f"{name}.json"
     started = time.perf_counter()
     with console.status("reading the ledger"):
-        events = _window(events_from_ledger(read_ledger(ledger)), _day(since), _day(until, end=True))
+        # Every event up to --until feeds the leads' states (a lead's history before --since still counts);
+        # --since only moves the first reference time.
+        events = _until(events_from_ledger(read_ledger(ledger)), _day(until, end=True))
     if not events:
-        errors.print(f"[red]error:[/red] no events in {ledger} for that window")
+        errors.print(f"[red]error:[/red] no events in {ledger} up to that day")
         raise typer.Exit(code=NOT_ENOUGH_DATA_EXIT)
     first = int(min(event.occurred_at for event in events).timestamp())
+    start = _day(since)
+    if start is not None:
+        first = max(first, int(start.timestamp()))
     last = int(max(event.occurred_at for event in events).timestamp())
     times = reference_times(first, last, every_days=every_days, horizon_days=horizon_days)
     with progress() as bar:

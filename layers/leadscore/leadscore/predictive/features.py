@@ -24,7 +24,8 @@ transform), so inference is a dot product:
 - `history:alerted`     1 when the lead reached the sales threshold before; `history:age` log1p(days known);
 - `breadth`             log1p of how many different engagement rules the lead matched;
 - `suppressed`          1 when we may no longer email the lead (bounce, complaint, unsubscribe);
-- `score:fit`, `score:engagement`   the rule model's scores now (points / 100, decay applied);
+- `score:fit`, `score:engagement`   the rule model's scores now (points / 100, decay applied), and
+  `score:fit_x_engagement` their product / 10,000 when both are positive (fit and interest together);
 - `grid:<cell>`         1 for the rule model's fit x engagement grid cell ('A1' … 'C3');
 - `attr:<field>=<value>` 1 for a categorical fit attribute's value (industry, country…), so the model can
                         learn what the rules do not list (training keeps the values common enough).
@@ -80,6 +81,22 @@ NOT_CATEGORICAL = frozenset({JOB_TITLE, EMAIL_DOMAIN, COMPANY_SIZE, "annual_reve
 MAX_CATEGORY_LENGTH = 40
 
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+# Tables for the small integers features are made of (days, counts): a lookup instead of exp/log1p.
+_TABLE_SIZE = 731
+_RULE_RECENCY = tuple(math.exp(-days / RULE_RECENCY_DAYS) for days in range(_TABLE_SIZE))
+_WEEK_RECENCY = tuple(math.exp(-days / ACTIVITY_WEEK_DAYS) for days in range(_TABLE_SIZE))
+_QUARTER_RECENCY = tuple(math.exp(-days / ACTIVITY_QUARTER_DAYS) for days in range(_TABLE_SIZE))
+_LOG1P = tuple(math.log1p(count) for count in range(_TABLE_SIZE))
+
+
+def _recency(table: tuple[float, ...], days: int, scale: float) -> float:
+    return table[days] if days < _TABLE_SIZE else math.exp(-days / scale)
+
+
+def _log1p(count: int) -> float:
+    return _LOG1P[count] if count < _TABLE_SIZE else math.log1p(count)
+
+
 _DAY_OF_CODE: dict[int, int] = {}
 
 
@@ -94,10 +111,6 @@ def epoch_day_of_code(code: int) -> int:
         if len(_DAY_OF_CODE) < 65_536:
             _DAY_OF_CODE[code] = day
     return day
-
-
-def signed_log1p(value: float) -> float:
-    return math.log1p(value) if value >= 0 else -math.log1p(-value)
 
 
 _SIZE_OF_TEXT: dict[str, str] = {}
@@ -136,7 +149,8 @@ class _ModelKeys:
     """Per model: which stored rule ids are engagement rules and which fit rules, and their feature names."""
 
     __slots__ = (
-        "categorical", "engagement", "engagement_bands", "fit", "fit_bands", "model", "uses_size", "uses_title",
+        "automated", "categorical", "engagement", "engagement_bands", "fit", "fit_bands", "model", "uses_size",
+        "uses_title",
     )  # fmt: skip
 
     def __init__(self, model: CompiledModel) -> None:
@@ -144,6 +158,7 @@ class _ModelKeys:
         self.engagement = {
             rule: (f"eng:{rule}:points", f"eng:{rule}:hits", f"eng:{rule}:recency") for rule in model.engagement_ids
         }
+        self.automated = {f"{rule}{AUTOMATED_SUFFIX}": f"auto:{rule}:hits" for rule in model.engagement_ids}
         self.fit = {rule.id: f"fit:{rule.id}" for rule in model.fit_rules}
         self.uses_size = COMPANY_SIZE in model.fit_fields
         self.uses_title = JOB_TITLE in model.fit_fields
@@ -198,18 +213,18 @@ def lead_features(state: ScoreState, model: CompiledModel, at: int) -> dict[str,
     _fit_features(state, keys, features)
     if state.last_activity_at is not None:
         days = max(0, today - state.last_activity_at // DAY_SECONDS)
-        features["activity:week"] = math.exp(-days / ACTIVITY_WEEK_DAYS)
-        features["activity:quarter"] = math.exp(-days / ACTIVITY_QUARTER_DAYS)
+        features["activity:week"] = _recency(_WEEK_RECENCY, days, ACTIVITY_WEEK_DAYS)
+        features["activity:quarter"] = _recency(_QUARTER_RECENCY, days, ACTIVITY_QUARTER_DAYS)
     inactivity = state.points.get(INACTIVITY_RULE)
     if inactivity:
         features["decay:inactivity"] = -float(inactivity) / 10.0
     if state.recycled_at is not None:  # it reached a stage once, then decay took it back down
         days = max(0, today - state.recycled_at // DAY_SECONDS)
-        features["decay:recycled"] = math.exp(-days / RULE_RECENCY_DAYS)
+        features["decay:recycled"] = _recency(_RULE_RECENCY, days, RULE_RECENCY_DAYS)
     if state.alerts_sent:
         features["history:alerted"] = 1.0  # it reached the sales threshold before
     if state.created_at is not None:
-        features["history:age"] = math.log1p(max(0, today - state.created_at // DAY_SECONDS))
+        features["history:age"] = _log1p(max(0, today - state.created_at // DAY_SECONDS))
     if state.suppressed:
         features["suppressed"] = 1.0
     return features
@@ -217,10 +232,10 @@ def lead_features(state: ScoreState, model: CompiledModel, at: int) -> dict[str,
 
 def _activity_features(state: ScoreState, keys: _ModelKeys, today: int, features: dict[str, float]) -> None:
     engagement = keys.engagement
+    automated = keys.automated
     points = state.points
     rule_days = state.rule_days
-    exp = math.exp
-    log1p = math.log1p
+    day_of_code = _DAY_OF_CODE
     breadth = 0
     for rule, count in state.hits.items():
         if count <= 0:
@@ -228,18 +243,22 @@ def _activity_features(state: ScoreState, keys: _ModelKeys, today: int, features
         names = engagement.get(rule)
         if names is not None:
             breadth += 1
-            features[names[1]] = log1p(count)
+            features[names[1]] = _LOG1P[count] if count < _TABLE_SIZE else math.log1p(count)
             value = points.get(rule)
             if value:
-                features[names[0]] = signed_log1p(float(value))
+                number = float(value)
+                features[names[0]] = math.log1p(number) if number >= 0 else -math.log1p(-number)
             code = rule_days.get(rule)
             if code:
-                days = max(0, today - epoch_day_of_code(code))
-                features[names[2]] = exp(-days / RULE_RECENCY_DAYS)
-        elif rule.endswith(AUTOMATED_SUFFIX):
-            features[f"auto:{rule[: -len(AUTOMATED_SUFFIX)]}:hits"] = log1p(count)
+                day = day_of_code.get(code)
+                days = max(0, today - (epoch_day_of_code(code) if day is None else day))
+                features[names[2]] = _RULE_RECENCY[days] if days < _TABLE_SIZE else math.exp(-days / RULE_RECENCY_DAYS)
+        else:
+            name = automated.get(rule)
+            if name is not None:
+                features[name] = _log1p(count)
     if breadth:
-        features["breadth"] = log1p(breadth)
+        features["breadth"] = _LOG1P[breadth]
 
 
 def _fit_features(state: ScoreState, keys: _ModelKeys, features: dict[str, float]) -> None:
@@ -258,7 +277,15 @@ def _fit_features(state: ScoreState, keys: _ModelKeys, features: dict[str, float
     for name in keys.categorical:  # the values themselves (industry, country…): what the rules do not list
         value = attributes.get(name)
         if isinstance(value, str) and len(value) <= MAX_CATEGORY_LENGTH:
-            features[f"attr:{name}={value.strip().casefold()}"] = 1.0
+            feature = _CATEGORY_NAMES.get((name, value))
+            if feature is None:
+                feature = f"attr:{name}={value.strip().casefold()}"
+                if len(_CATEGORY_NAMES) < 65_536:
+                    _CATEGORY_NAMES[(name, value)] = feature
+            features[feature] = 1.0
+
+
+_CATEGORY_NAMES: dict[tuple[str, str], str] = {}
 
 
 def feature_group(name: str) -> str:
