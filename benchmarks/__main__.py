@@ -22,6 +22,7 @@ from benchmarks import (
     bench_leads,
     bench_ledger,
     bench_predictive,
+    bench_predictive_serving,
     bench_track,
 )
 from local.cfn import Template
@@ -57,6 +58,8 @@ def main() -> None:
         bench_predictive.main(quick=quick)
         print("\n== leads API reads (moto in-process, Query priced by AWS's size rule)")
         bench_leads.main(quick=quick)
+        print("\n== predictive serving: a predictive block's cost per scored event (core µs; requests, moto)")
+        bench_predictive_serving.main(quick=quick)
     print("\n== cold start of each handler: import + first event of the deployed artefact (bench_cold_start.py)")
     cold = bench_cold_start.main(quick=quick)
     print("\n== cost per million events (bench_cost.py)")

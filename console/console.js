@@ -188,6 +188,18 @@
       button("lost", "Lost", () => Object.assign({ outcome: "lost" }, money())), amount, currency, status);
   }
 
+  // The model's predictive block, beside the rules (never instead): probability now and its top factors.
+  function predictiveLine(p) {
+    const factors = el("ul", { class: "factors" });
+    for (const f of p.factors) {
+      factors.append(el("li", { text: `${f.contribution >= 0 ? "+" : "−"} ${f.label} (${f.contribution.toFixed(2)})` }));
+    }
+    return el("div", { class: "predictive" },
+      el("p", { text: `Probability ${(p.probability * 100).toFixed(0)}% likely to convert` +
+        (p.p_stage ? ` · predictive stage ${p.p_stage}` : "") + ` · artefact ${p.artefact_version}` }),
+      factors);
+  }
+
   async function openLead(leadId) {
     const section = $("lead");
     try {
@@ -198,6 +210,7 @@
         parts.push(el("h3", { text: `${score.model_id} — total ${score.total.toFixed(1)} (fit ${score.fit.toFixed(1)}, ` +
           `engagement ${score.engagement.toFixed(1)}) · ${score.stage} · band ${score.band}` }));
         parts.push(barChart(score.breakdown));
+        if (score.predictive) parts.push(predictiveLine(score.predictive));
         const history = score.stage_history;
         parts.push(el("p", { text: `Stage ${history.stage} since ${history.entered_at || "—"}` +
           (history.recycled_at ? `, recycled ${history.recycled_at}` : "") +

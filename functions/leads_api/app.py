@@ -22,10 +22,9 @@ from leadscore.adapters.lead_reads import DynamoLeadsReader
 from leadscore.adapters.secrets import SecretMissing, pepper
 from leadscore.adapters.sqs import SqsEventQueue
 from leadscore.api.leads_routes import MissingScope, Unauthorized, router
-from leadscore.core.rules import compile_model
 from leadscore.errors import QueueUnavailable, StoreUnavailable
 from leadscore.models.leads_api import LeadsApiSettings
-from leadscore.models.model_files import load_models
+from leadscore.models.served_models import load_served_models
 from leadscore.observability import logger, tracer
 from leadscore.services.leads import BadParameter, IdempotencyConflict, LeadNotFound, LeadsService
 
@@ -35,7 +34,7 @@ app.include_router(router)
 
 @lru_cache(maxsize=2)
 def build_service(settings: LeadsApiSettings) -> LeadsService:
-    models = tuple(compile_model(model) for model in load_models(Path(settings.models_dir)).values())
+    models = load_served_models(Path(settings.models_dir))
     return LeadsService(
         store=DynamoLeadsReader(client("dynamodb"), settings.table_name, models),
         queue=SqsEventQueue(client("sqs"), settings.queue_url),

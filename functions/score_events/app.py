@@ -26,11 +26,11 @@ from leadscore.adapters.ledger_files import FileLedgerSink
 from leadscore.adapters.secrets import pepper
 from leadscore.adapters.visits import DynamoVisitorStore
 from leadscore.core.erasure import suppression_key
-from leadscore.core.rules import CompiledModel, compile_model
+from leadscore.core.rules import CompiledModel
 from leadscore.errors import LeadscoreError
 from leadscore.ledger.recorder import LedgerRecorder
 from leadscore.models.events import LeadEvent
-from leadscore.models.model_files import load_models
+from leadscore.models.served_models import load_served_models
 from leadscore.models.settings import ScorerSettings
 from leadscore.models.visit_settings import LINKED_VISITOR_DAYS, StitchSettings
 from leadscore.observability import CAPTURE_COLD_START, logger, metrics, tracer
@@ -47,7 +47,7 @@ class UnreadableEvent(LeadscoreError):
 
 @lru_cache(maxsize=2)
 def load_compiled_models(models_dir: Path) -> tuple[CompiledModel, ...]:
-    return tuple(compile_model(model) for model in load_models(models_dir).values())
+    return load_served_models(models_dir)
 
 
 def build_ledger(settings: ScorerSettings) -> LedgerRecorder | None:

@@ -22,8 +22,8 @@ from leadscore.adapters.alert_queue import FifoAlertQueue, QueuedAlert
 from leadscore.adapters.clients import client
 from leadscore.adapters.dynamodb import DynamoLeadStore
 from leadscore.adapters.sns import SnsAlertPublisher
-from leadscore.core.rules import CompiledModel, compile_model
-from leadscore.models.model_files import load_models
+from leadscore.core.rules import CompiledModel
+from leadscore.models.served_models import load_served_models
 from leadscore.models.settings import AlertSenderSettings
 from leadscore.observability import CAPTURE_COLD_START, logger, metrics, tracer
 from leadscore.services.alert_sender import AlertSender, Sent
@@ -48,7 +48,7 @@ def build_service(settings: AlertSenderSettings) -> AlertSender:
 
 @lru_cache(maxsize=2)
 def load_compiled_models(models_dir: Path) -> tuple[CompiledModel, ...]:
-    return tuple(compile_model(model) for model in load_models(models_dir).values())
+    return load_served_models(models_dir)
 
 
 @lru_cache(maxsize=2)

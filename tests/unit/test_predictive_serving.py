@@ -26,7 +26,13 @@ from leadscore.predictive.artefact import (
     load_predictor,
     parse_artefact,
 )
-from leadscore.predictive.features import FEATURE_SET_VERSION, feature_group, lead_features, size_band
+from leadscore.predictive.features import (
+    FEATURE_SET_VERSION,
+    feature_group,
+    group_description,
+    lead_features,
+    size_band,
+)
 from leadscore.predictive.inference import Predictor, sigmoid
 from tests.unit.builders import DAY, MONDAY, a_form_event, a_page_view, an_email_event, score_all, the_default_model
 
@@ -296,3 +302,28 @@ def test_the_predictive_package_imports_nothing_heavy() -> None:
 
     # Then neither AWS, the scientific stack nor pydantic came with them
     assert loaded == ""
+
+
+def test_every_feature_family_has_words_that_say_its_value() -> None:
+    # Given a predictor that weighs the families whose labels carry a value, and a lead with each set
+    families = ("score:fit", "score:engagement", "grid:A1", "attr:industry=healthcare", "history:age", "size:5000+")
+    artefact = an_artefact()._replace(
+        features=tuple(
+            ArtefactFeature(name, feature_group(name), group_description(feature_group(name)), "t", 0.0, 1.0, 0.5)
+            for name in families
+        )
+    )
+    features = {"score:fit": 0.35, "score:engagement": 0.4, "grid:A1": 1.0, "attr:industry=healthcare": 1.0,
+                "history:age": math.log1p(12), "size:5000+": 1.0}  # fmt: skip
+
+    # When it explains the lead
+    labels = {factor.feature: factor.label for factor in Predictor(artefact).predict_features(features).factors}
+
+    # Then each label names the value, not only the family
+    assert labels == {
+        "score": "Rule score: fit 35, engagement 40",
+        "grid": "Fit x engagement grid A1",
+        "attr:industry": "Industry: healthcare",
+        "history": "Lead known for 12 days",
+        "size": "Company size 5000+ employees",
+    }

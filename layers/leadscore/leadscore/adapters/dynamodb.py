@@ -54,7 +54,10 @@ class DynamoLeadStore:
     def __init__(self, client: DynamoDBClient, table_name: str, models: Iterable[CompiledModel] = ()) -> None:
         self._client = client
         self._table = table_name
+        models = tuple(models)
         self._keys = {model.id: RuleKeys(model.rule_ids) for model in models}
+        # Models whose fast-path writes decode the whole ALL_NEW item (their probability needs the state).
+        self._predictive = frozenset(model.id for model in models if model.predictive is not None)
 
     def _rule_keys(self, model_id: str) -> RuleKeys:
         return self._keys.get(model_id, IDENTITY_KEYS)
@@ -73,7 +76,13 @@ class DynamoLeadStore:
             raise StoreUnavailable(f"DynamoDB unreachable: {type(exc).__name__}") from exc
 
     def _conditional_update(
-        self, key: dict[str, Any], model_id: str, request: dict[str, Any], *, return_new: bool = False
+        self,
+        key: dict[str, Any],
+        model_id: str,
+        request: dict[str, Any],
+        *,
+        return_new: bool = False,
+        decode_new: bool = False,
     ) -> WriteResult:
         if return_new:
             request = {**request, "ReturnValues": "ALL_NEW"}
@@ -84,13 +93,17 @@ class DynamoLeadStore:
         except ClientError as exc:
             # ReturnValuesOnConditionCheckFailure=ALL_OLD: the item as it was, without another read.
             return WriteResult(applied=False, current=self._decode(exc.response.get("Item"), model_id))
-        return WriteResult(applied=True, after=_standing(response.get("Attributes")))
+        attributes = response.get("Attributes")
+        state_after = from_item(attributes, self._rule_keys(model_id), fast=True) if decode_new and attributes else None
+        return WriteResult(applied=True, after=_standing(attributes), state_after=state_after)
 
     # --- ScoreStore -------------------------------------------------------------------------------
     def apply_fast(self, lead_id: str, model_id: str, plan: FastPathPlan) -> WriteResult:
         request = fast_update(plan, self._rule_keys(model_id), model_id, lead_id)
         # ALL_NEW: the ledger records the lead's totals after the event; returned values cost no capacity.
-        return self._conditional_update(score_key(lead_id, model_id), model_id, request, return_new=True)
+        return self._conditional_update(
+            score_key(lead_id, model_id), model_id, request, return_new=True, decode_new=model_id in self._predictive
+        )
 
     def load(self, lead_id: str, model_id: str) -> ScoreState | None:
         response = self._call(self._client.get_item, Key=score_key(lead_id, model_id), ConsistentRead=True)

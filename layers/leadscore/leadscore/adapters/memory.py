@@ -41,7 +41,7 @@ class InMemoryLeadStore:
                 return WriteResult(applied=False, current=_clone(current) if current else None)
             after = plan.apply(current)
             self.scores[(lead_id, model_id)] = after
-            return WriteResult(applied=True, after=Standing.of(after))
+            return WriteResult(applied=True, after=Standing.of(after), state_after=after)
 
     def load(self, lead_id: str, model_id: str) -> ScoreState | None:
         with self._lock:

@@ -25,6 +25,9 @@ class WriteResult:
     applied: bool
     current: ScoreState | None = None
     after: Standing | None = None
+    # The whole state after an applied fast-path write, decoded from the same ALL_NEW response only for a
+    # model with a predictive block (its probability is computed from it). Read-only.
+    state_after: ScoreState | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,6 +31,17 @@ def _number(value: Decimal) -> str:
     return f"{value.normalize():f}"
 
 
+def _percent(probability: Decimal) -> str:
+    return f"{probability * 100:.0f}%"
+
+
+def _probability_line(state: ScoreState, model: CompiledModel) -> str:
+    served = model.predictive
+    stage = f", predictive stage {state.p_stage.value}" if state.p_stage is not None else ""
+    version = f" (artefact {served.version})" if served is not None else ""
+    return f"{_percent(state.probability or ZERO)} likely to convert{stage}{version}"
+
+
 def _display(profile: Mapping[str, Scalar], key: str) -> str:
     value = profile.get(key)
     return "" if value is None else str(value).strip()
@@ -53,12 +64,20 @@ def compose_alert(
     profile: Mapping[str, Scalar],
     email: str | None,
 ) -> AlertMessage:
-    """Subject: name, company, score. Body: title, size, stage, band, top reasons, recent activity."""
+    """Subject: name, company, score. Body: title, size, stage, band, top reasons, recent activity.
+
+    A predictive alert (the model's probability reached its SQL stage, `predictive: alerts: true`) says so
+    in its subject and first line; any alert shows the probability and its top factors when they exist.
+    """
     name = lead_name(profile)
     company = _display(profile, "company")
     score = _number(state.total)  # as delivered; a retried alert may include later activity
     band = band_for(state.fit, state.engagement, model.model)
-    subject = _one_line(f"Sales-ready lead: {name}{f' ({company})' if company else ''} - score {score}")
+    who = f"{name}{f' ({company})' if company else ''}"
+    if pending.predictive and state.probability is not None:
+        subject = _one_line(f"Likely to convert ({_percent(state.probability)}): {who} - score {score}")
+    else:
+        subject = _one_line(f"Sales-ready lead: {who} - score {score}")
     if len(subject) > SUBJECT_LIMIT:
         subject = subject[: SUBJECT_LIMIT - 1] + "…"
 
@@ -74,9 +93,21 @@ def compose_alert(
         ("Country", _display(profile, "country") or "-"),
         ("Email", email or "-"),
     ]
+    if state.probability is not None:
+        facts.insert(1, ("Probability", _probability_line(state, model)))
     width = max(len(label) for label, _ in facts)
-    lines = [f"{name} just became sales-ready under the '{model.model.name}' model.", ""]
+    if pending.predictive:
+        first = (
+            f"Predictive alert: {name} is now likely to convert under the '{model.model.name}' model "
+            "(a probability learned from your outcomes; the rule score is below)."
+        )
+    else:
+        first = f"{name} just became sales-ready under the '{model.model.name}' model."
+    lines = [first, ""]
     lines += [f"  {label.ljust(width)}  {value}" for label, value in facts]
+    if state.p_factors:
+        lines += ["", "Why the probability"]
+        lines += [f"  {'+' if weight >= 0 else '-'} {label}" for label, weight in state.p_factors]
     lines += ["", "Top reasons"]
     reasons = sorted(
         ((points, rule) for rule, points in state.points.items() if points != ZERO),
@@ -100,6 +131,8 @@ def compose_alert(
             "band": band,
             "score": state.total,
             "alert_id": pending.alert_id,
+            **({"kind": "predictive"} if pending.predictive else {}),  # absent: a rule alert
+            **({} if state.probability is None else {"probability": state.probability}),
         },
         lead_id=state.lead_id,
         model_id=model.id,

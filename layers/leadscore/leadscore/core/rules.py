@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
 from leadscore.core.bands import parse_size
 from leadscore.models.events import Scalar
@@ -17,6 +18,9 @@ from leadscore.models.scoring_model import (
     FitRule,
     ScoringModel,
 )
+
+if TYPE_CHECKING:
+    from leadscore.core.prediction import ServedPredictor
 
 Values = Mapping[str, Scalar | Decimal]
 
@@ -190,6 +194,8 @@ class CompiledModel:
     # the rule's `automated_points`. Kept apart so the breakdown shows them and they never inflate a score.
     automated_by_type: Mapping[str, tuple[CompiledEngagementRule, ...]] = field(default_factory=dict)
     engagement_ids: frozenset[str] = frozenset()
+    # The loaded artefact of the model's `predictive` block (models/served_models.py attaches it; None: rules only).
+    predictive: ServedPredictor | None = None
 
     @property
     def id(self) -> str:

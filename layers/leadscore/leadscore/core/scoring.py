@@ -151,6 +151,8 @@ def _copy(state: ScoreState) -> ScoreState:
         s.attributes_digest, list(s.seen), dict(s.rule_days), {rule: dict(p) for rule, p in s.caps.items()},
         s.last_activity_at, s.alert_armed, s.alert_pending, s.alerts_sent, s.last_alert_at, s.suppressed,
         s.created_at, s.updated_at, s.decayed_day, s.decay_due, list(s.stage_log),
+        s.created_at, s.updated_at, s.decayed_day, s.decay_due, s.probability, s.p_factors, s.p_stage,
+        s.p_version, s.p_armed,
     )  # fmt: skip
 
 
@@ -309,7 +311,12 @@ def _update_alert(
     """Re-arm below sql - margin; raise one pending alert at or above sql while armed."""
     rearmed = rearm_below_level(state, model)
     if state.alert_armed and not state.suppressed and state.total >= model.model.thresholds.sql:
-        if state.alert_pending is not None:
+        pending = state.alert_pending
+        if pending is not None and pending.predictive:
+            if pending.publishing_at is not None:
+                return rearmed, None  # a predictive alert is going out: this one stays owed (still armed)
+            # A predictive alert not yet sent gives way: the rule alert shows the probability too.
+        elif pending is not None:
             # Fell below the re-arm level and rose again while the alert was still going out: that alert
             # covers this crossing too. Otherwise an armed lead would sit above sql with no alert owed.
             state.alert_armed = False

@@ -39,6 +39,8 @@ class PendingAlert:
     # When the alert sender began publishing it (None: no attempt yet). Set before the SNS call and cleared
     # with the outbox: a sender that finds it set cannot know whether the earlier attempt reached SNS.
     publishing_at: int | None = None
+    # Raised by the model's predictive block (p_stage reached SQL), not by the rule total: the message says so.
+    predictive: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +87,13 @@ class ScoreState:
     decayed_day: int | None = None  # UTC epoch day decay was last applied (decay is idempotent per day)
     decay_due: int | None = None  # yyyymmdd the decay job looks at the lead again (None: from its last activity)
     stage_log: list[tuple[Stage, int]] = field(default_factory=list)  # (stage entered, when), oldest first
+    # Predictive serving (core/prediction.py), as of the last write that knew the full state; all None (and
+    # never stored) under a model without a predictive block. They never feed the rule total, stage or alerts.
+    probability: Decimal | None = None
+    p_factors: tuple[tuple[str, Decimal], ...] = ()  # top factors: (label, signed logit contribution)
+    p_stage: Stage | None = None
+    p_version: str | None = None
+    p_armed: bool = True  # a predictive alert is owed on reaching SQL; re-armed below the MQL probability
 
     def recent(self) -> list[Activity]:
         """Engagement by rule, most recent first; within a day, the rules worth most first."""

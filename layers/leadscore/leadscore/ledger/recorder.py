@@ -82,6 +82,7 @@ class LedgerRecorder:
                     standing=outcome.standing or (Standing.of(outcome.state) if outcome.state else None),
                     stage_before=outcome.stage_before,
                     recorded_at=recorded_at,
+                    probability=outcome.probability,
                 )
             )
             batch.owners.append(batch.item)

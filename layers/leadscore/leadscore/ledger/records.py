@@ -90,6 +90,9 @@ class LedgerRecord(BaseModel):
     attributes: dict[str, Scalar] = Field(default_factory=dict)
     properties: dict[str, Scalar] = Field(default_factory=dict)
     outcome: LedgerOutcome | None = None
+    # The model's predictive probability after the event, when the scorer knew it (C3; null: no predictive
+    # block, or a lead the scorer did not read).
+    probability: float | None = None
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -237,6 +240,7 @@ def build_record(
     standing: Standing | None,
     stage_before: Stage | None,
     recorded_at: int,
+    probability: Decimal | None = None,
 ) -> LedgerRecord:
     """The ledger line for `event` under one model; `standing`: the lead after it (None: not read)."""
     return LedgerRecord(
@@ -259,4 +263,5 @@ def build_record(
         attributes=dict(event.attributes),
         properties=dict(event.properties),
         outcome=outcome_of(event.type, event.properties),
+        probability=None if probability is None else _float(probability),
     )

@@ -100,6 +100,23 @@ class StageHistory(_Body):
     )
 
 
+class PredictiveFactor(_Body):
+    label: str = Field(description="What pushes the probability, in sales words.")
+    contribution: float = Field(description="Signed contribution to the log-odds (positive: more likely).")
+
+
+class PredictiveScore(_Body):
+    """The model's predictive block, computed now from the (decayed-to-now) state, as the scorer computes it."""
+
+    probability: float = Field(ge=0, le=1, description="Calibrated probability of conversion, 0-1 (4 places).")
+    p_stage: str | None = Field(description="Stage on the probability (LEAD/MQL/SQL); null if none are set.")
+    factors: list[PredictiveFactor] = Field(description="Top factors, largest contribution first.")
+    artefact_version: str
+    stored_probability: float | None = Field(
+        description="The probability as last written (lags after fast-path events; null before the first)."
+    )
+
+
 class ModelScore(_Body):
     model_id: str
     model_version: str
@@ -121,6 +138,9 @@ class ModelScore(_Body):
     sla_reported_at: str | None = Field(None, description="When ops was told that alert had waited past the SLA.")
     suppressed: bool = Field(description="Bounced hard, complained or unsubscribed: no engagement scoring.")
     last_activity_at: str | None
+    predictive: PredictiveScore | None = Field(
+        default=None, description="Only for a model with a predictive block: the probability beside the rules."
+    )
 
 
 class Activity(_Body):

@@ -209,6 +209,38 @@ class DecayPolicy(_Strict):
     inactivity: Inactivity | None = None
 
 
+class PredictiveStages(_Strict):
+    """Stages on the predicted probability (`p_stage`), shown beside the rule stage; they never replace it."""
+
+    mql: Annotated[Decimal, Field(gt=0, lt=1)]
+    sql: Annotated[Decimal, Field(gt=0, lt=1)]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.mql >= self.sql:
+            raise ValueError(f"mql ({self.mql}) must be below sql ({self.sql})")
+        return self
+
+
+class PredictiveSettings(_Strict):
+    """A trained predictive artefact served beside this rule model (README "Predictive scoring")."""
+
+    artefact: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}\.json$")] = Field(
+        description="File name of the artefact in predictive/ beside the model files."
+    )
+    stages: PredictiveStages | None = None
+    alerts: bool = Field(
+        default=False,
+        description="Alert sales when p_stage reaches SQL (once per crossing, through the same outbox).",
+    )
+
+    @model_validator(mode="after")
+    def _alerts_need_stages(self) -> Self:
+        if self.alerts and self.stages is None:
+            raise ValueError("alerts: true needs stages (the probability at which a lead becomes SQL)")
+        return self
+
+
 class ScoringModel(_Strict):
     """A complete scoring model. `version` changes whenever the rules change (stored with every score)."""
 
@@ -225,6 +257,9 @@ class ScoringModel(_Strict):
     fit_rules: list[FitRule] = Field(default_factory=list)
     engagement_rules: list[EngagementRule] = Field(default_factory=list)
     decay: DecayPolicy = DecayPolicy()
+    predictive: PredictiveSettings | None = Field(
+        default=None, description="Optional: serve a trained probability beside the rules (never instead)."
+    )
 
     @model_validator(mode="after")
     def _decay_names_engagement_rules(self) -> Self:

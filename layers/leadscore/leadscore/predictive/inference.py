@@ -131,6 +131,10 @@ _LABELS = {
     "size": _size_label,
     "activity": _activity_label,
     "breadth": _breadth_label,
+    "attr": _attribute_label,
+    "grid": _grid_label,
+    "score": _score_label,
+    "history": _history_label,
 }
 
 

@@ -10,21 +10,24 @@ from: a concurrent event wins the race and decay is recomputed from the new stat
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from contextlib import suppress
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from leadscore.adapters.ports import DecayStore
 from leadscore.core.decay import apply_decay, epoch_day, yyyymmdd
+from leadscore.core.prediction import bookkeeping_changes, estimate, store_estimate
 from leadscore.core.rules import CompiledModel
-from leadscore.core.state import ScoreState
+from leadscore.core.state import PendingAlert, ScoreState
 from leadscore.errors import ContentionError, PublishFailed
 from leadscore.services.scoring import AlertOutbox
 
 SHARDS = 8  # = score_item.DECAY_SHARDS: one segment per shard and model
 PAGE = 100  # leads per index page (and per BatchGetItem)
 MAX_ATTEMPTS = 10
+DECAY_ALERT_LEASE = 60  # a predictive alert raised with no outbox to hand it over: the sweep takes it after this
 
 
 class DecaySegment(BaseModel):
@@ -100,19 +103,37 @@ class DecayService:
             if current is None:
                 return  # erased meanwhile
             result = apply_decay(current, model, now=now)
-            if not result.changed and not _worth_reindexing(current, result.state, now):
+            new, raised = result.state, None
+            if model.predictive is not None:
+                new = replace(new)  # an unchanged result is the input itself: never mutate that
+                raised = self._predict(new, model, now)
+            if (
+                not result.changed
+                and not _worth_reindexing(current, new, now)
+                and not bookkeeping_changes(current, new)
+            ):
                 return
-            new = result.state
             new.version = current.version + 1
             written = self.store.save(new, current.version)
             report.written += 1
             if written.applied:
                 report.recycled += int(new.recycled_at is not None and new.stage is not result.stage_before)
                 report.rearmed += int(result.rearmed)
+                if raised is not None and self.outbox is not None:
+                    with suppress(PublishFailed):  # released: the next event, run or sweep delivers it
+                        report.alerts_delivered += int(bool(self.outbox.deliver(model, new, now, holds_lease=True)))
                 return
             report.conflicts += 1
             current = written.current  # an event landed first: decay what it left
         raise ContentionError(f"lead {state.lead_id[:10]}: decay lost {MAX_ATTEMPTS} races in a row")
+
+    def _predict(self, state: ScoreState, model: CompiledModel, now: int) -> PendingAlert | None:
+        """Store the predictive block's estimate at the run's time (a predictive alert, if one is owed)."""
+        found = estimate(state, model, now)
+        if found is None:
+            return None
+        lease = self.outbox.alert_lease_seconds if self.outbox is not None else DECAY_ALERT_LEASE
+        return store_estimate(state, found, model, seed=f"d{epoch_day(now)}", now=now, lease_seconds=lease)
 
     def _deliver_stranded_alert(
         self, state: ScoreState, model: CompiledModel, now: int, report: SegmentReport

@@ -21,6 +21,7 @@ from leadscore.adapters.ports import EventQueue
 from leadscore.core.decay import apply_decay, day_of_code, epoch_day
 from leadscore.core.erasure import ForgedCursor, cursor_key, open_cursor, sign_cursor, suppression_key
 from leadscore.core.identity import lead_id_for
+from leadscore.core.prediction import estimate
 from leadscore.core.rules import CompiledModel
 from leadscore.core.stages import DAY_SECONDS, band_for
 from leadscore.core.state import STAGE_LOG_MAX, ScoreState, Stage
@@ -37,6 +38,8 @@ from leadscore.models.leads_api import (
     HotList,
     LeadView,
     ModelScore,
+    PredictiveFactor,
+    PredictiveScore,
     RuleLine,
     StageHistory,
     StagePeriod,
@@ -92,6 +95,20 @@ def _iso(epoch: int | None) -> str | None:
 
 def _day(epoch_day_number: int) -> str:
     return datetime.fromtimestamp(epoch_day_number * DAY_SECONDS, UTC).strftime("%Y-%m-%d")
+
+
+def _predictive_score(state: ScoreState, stored: ScoreState, model: CompiledModel, now: int) -> PredictiveScore | None:
+    """The probability at `now` from the decayed state: the scorer's own arithmetic (core/prediction.py)."""
+    found = estimate(state, model, now)
+    if found is None:
+        return None
+    return PredictiveScore(
+        probability=float(found.probability),
+        p_stage=None if found.stage is None else found.stage.value,
+        factors=[PredictiveFactor(label=label, contribution=float(weight)) for label, weight in found.factors],
+        artefact_version=found.version,
+        stored_probability=None if stored.probability is None else float(stored.probability),
+    )
 
 
 def _money(value: Decimal) -> float:
@@ -191,6 +208,7 @@ class LeadsService:
             sla_reported_at=_iso(awaiting[1]) if awaiting else None,
             suppressed=state.suppressed,
             last_activity_at=_iso(state.last_activity_at),
+            predictive=None if model is None else _predictive_score(state, stored, model, now),
         )
 
     # --- GET /leads ---------------------------------------------------------------------------------

@@ -6,7 +6,8 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from contextlib import suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from enum import StrEnum
 from typing import Protocol
 
@@ -14,6 +15,7 @@ from leadscore.adapters.ports import AlertPublisher, ProfileStore, ScoreStore
 from leadscore.core.alerts import compose_alert
 from leadscore.core.fast_path import plan_fast_path
 from leadscore.core.identity import lead_id_for
+from leadscore.core.prediction import estimate, store_estimate, worth_a_write
 from leadscore.core.rules import CompiledModel
 from leadscore.core.scoring import (
     EventFacts,
@@ -59,6 +61,7 @@ class ModelOutcome:
     hits: tuple[RuleHit, ...] = ()  # what the event's engagement rules gave (for the ledger)
     stage_before: Stage | None = None
     standing: Standing | None = None  # the fast path's totals after its write (it has no state)
+    probability: Decimal | None = None  # the predictive block's probability after the event (None: no block)
 
 
 class FeedbackMarksClearing(Protocol):
@@ -69,6 +72,12 @@ class FeedbackMarksClearing(Protocol):
 
 def _stage(state: ScoreState | None) -> Stage | None:
     return None if state is None else state.stage
+
+
+def _probability(model: CompiledModel, state: ScoreState | None, at: int) -> Decimal | None:
+    """The probability of a state the scorer read but did not write (for the ledger line; no I/O)."""
+    found = None if state is None else estimate(state, model, at)
+    return None if found is None else found.probability
 
 
 @dataclass
@@ -148,12 +157,24 @@ class ScoringService:
                 after = write.after  # no threshold crossed (the plan's guards): the stage did not move
                 stage = after.stage if after else None
                 hits = fast_path_hits(facts, model)
-                return ModelOutcome(model.id, Path.FAST, None, hits=hits, stage_before=stage, standing=after), False
+                probability, published = self._predict_after_fast(model, write.state_after, facts, now)
+                outcome = ModelOutcome(
+                    model.id,
+                    Path.FAST,
+                    None,
+                    alert_published=published,
+                    hits=hits,
+                    stage_before=stage,
+                    standing=after,
+                    probability=probability,
+                )
+                return outcome, False
             state = write.current
         elif not facts.attributes and not engagement_hits(facts, model):
             # Outcome events are rare and their ledger line should say where the lead stood: one read.
             known = self.scores.load(lead_id, model.id) if facts.type in OUTCOME_TYPES else None
-            return ModelOutcome(model.id, Path.NO_OP, known, stage_before=_stage(known)), False
+            probability = _probability(model, known, facts.occurred_at)
+            return ModelOutcome(model.id, Path.NO_OP, known, stage_before=_stage(known), probability=probability), False
         else:
             state = self.scores.load(lead_id, model.id)  # rare: a rule worth more than its own cap
         if state is None and erased():
@@ -175,9 +196,47 @@ class ScoringService:
             published = self._deliver_alert(model, final, now, holds_lease=holds_lease)
         path = {Outcome.APPLIED: Path.EXACT, Outcome.DUPLICATE: Path.DUPLICATE}.get(result.outcome, Path.NO_OP)
         outcome = ModelOutcome(
-            model.id, path, final, result.stage_changed, published, hits=result.hits, stage_before=result.stage_before
+            model.id,
+            path,
+            final,
+            result.stage_changed,
+            published,
+            hits=result.hits,
+            stage_before=result.stage_before,
+            probability=final.probability if path is Path.EXACT else _probability(model, final, facts.occurred_at),
         )
         return outcome, wrote_profile
+
+    def _predict_after_fast(
+        self, model: CompiledModel, state: ScoreState | None, facts: EventFacts, now: int
+    ) -> tuple[Decimal | None, str | None]:
+        """The probability after a fast-path write, from its ALL_NEW state: no read, and no write unless the
+        predictive stage rises or a predictive alert is owed (then one write conditioned on the version).
+
+        Otherwise the stored probability lags until the lead's next full write (exact path or decay); readers
+        recompute it from the state. Returns (probability, alert id handed to the alert queue).
+        """
+        probability = None
+        for _ in range(MAX_ATTEMPTS):
+            found = None if state is None else estimate(state, model, facts.occurred_at)
+            if state is None or found is None:  # no predictive block (or no state decoded for it)
+                return probability, None
+            probability = found.probability
+            new = replace(state)  # store_estimate only assigns fields: a shallow copy keeps `state` intact
+            alert = store_estimate(
+                new, found, model, seed=facts.fingerprint, now=now, lease_seconds=self.alert_lease_seconds
+            )
+            if not worth_a_write(state, new):
+                return probability, None
+            new.version = state.version + 1
+            write = self.scores.save(new, expected_version=state.version)
+            if write.applied:
+                published = self._deliver_alert(model, new, now, holds_lease=True) if alert else None
+                return probability, published
+            # Another write landed (it may have recorded the crossing already), or the lead was erased (None).
+            state = write.current
+        # Still contended: the event is applied; the lead's next full write records the crossing.
+        return probability, None
 
     def _apply_exactly(
         self,
@@ -198,6 +257,13 @@ class ScoringService:
             result = score_event(facts, model, base, now=now, alert_lease_seconds=self.alert_lease_seconds)
             if result.outcome is not Outcome.APPLIED:
                 return result, wrote_profile
+            found = estimate(result.state, model, facts.occurred_at)
+            if found is not None:  # the predictive block: stored in this same write, at the event's time
+                raised = store_estimate(
+                    result.state, found, model, seed=facts.fingerprint, now=now, lease_seconds=self.alert_lease_seconds
+                )
+                if raised is not None:
+                    result = result._replace(new_alert=raised)
             if (result.attributes_changed or not base.version) and not (profile_written or wrote_profile):
                 # Before the score write: a crash in between leaves a profile and a retryable event.
                 self.profiles.upsert(lead_id, event.email, event.attributes, facts.occurred_at)

@@ -1,0 +1,144 @@
+"""Serving a rule model's predictive block: probability, top factors, p_stage and the opt-in predictive alert.
+
+Pure: the predictor (leadscore.predictive) computes the probability from the rule model's own state, so
+serving needs no read and no write of its own. Everything here writes only the `probability`/`p_*` fields
+of a state and, when the model opted in with `alerts: true`, a predictive PendingAlert in the same outbox
+as the rule alerts. The rule total, stage and rule alerts never depend on it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from leadscore.core.state import STAGE_ORDER, PendingAlert, ScoreState, Stage
+
+if TYPE_CHECKING:
+    from leadscore.core.rules import CompiledModel
+    from leadscore.models.scoring_model import PredictiveSettings
+    from leadscore.predictive.inference import Prediction, Predictor
+
+TOP_FACTORS = 3
+PLACES = Decimal("0.0001")  # stored probability and contributions: 4 places (the item pays for every byte)
+LABEL_LIMIT = 80  # a factor's label on the hot item; longer labels are cut
+
+
+@dataclass(frozen=True, slots=True)
+class ServedPredictor:
+    """A loaded artefact attached to the rule model that names it (models/served_models.py builds it)."""
+
+    settings: PredictiveSettings
+    predictor: Predictor
+    artefact_path: str = ""
+
+    @property
+    def version(self) -> str:
+        return self.predictor.version
+
+
+@dataclass(frozen=True, slots=True)
+class Estimate:
+    """What serving stores and shows: the probability (4 places), its top factors and the stage it gives."""
+
+    probability: Decimal
+    factors: tuple[tuple[str, Decimal], ...]
+    stage: Stage | None
+    version: str
+    prediction: Prediction
+
+
+def _places(value: float) -> Decimal:
+    return Decimal(f"{value:.4f}")  # 4 places (PLACES), formatted rather than quantized: cheaper
+
+
+def p_stage_for(probability: Decimal, settings: PredictiveSettings) -> Stage | None:
+    """SQL at or above `stages.sql`, MQL at or above `stages.mql`, else LEAD; None without stages."""
+    stages = settings.stages
+    if stages is None:
+        return None
+    if probability >= stages.sql:
+        return Stage.SQL
+    if probability >= stages.mql:
+        return Stage.MQL
+    return Stage.LEAD
+
+
+def estimate(state: ScoreState, model: CompiledModel, at: int) -> Estimate | None:
+    """The model's prediction for `state` at `at` (epoch seconds); None when the model has no predictive block."""
+    served = model.predictive
+    if served is None:
+        return None
+    prediction = served.predictor.predict(state, model, at)
+    probability = _places(prediction.probability)
+    factors = tuple(
+        (factor.label[:LABEL_LIMIT], _places(factor.contribution)) for factor in prediction.top(TOP_FACTORS)
+    )
+    return Estimate(probability, factors, p_stage_for(probability, served.settings), served.version, prediction)
+
+
+def predictive_alert_id(state: ScoreState, seed: str) -> str:
+    """Distinct from rule alert ids ('-p' before the count), deterministic for one write's inputs."""
+    return f"{state.lead_id[:10]}-{state.model_id}-p{state.alerts_sent + 1}-{seed}"
+
+
+def store_estimate(
+    state: ScoreState,
+    found: Estimate,
+    model: CompiledModel,
+    *,
+    seed: str,
+    now: int,
+    lease_seconds: int,
+) -> PendingAlert | None:
+    """Record `found` on `state` (a fresh copy the caller owns) and raise the predictive alert if one is owed.
+
+    A predictive alert is owed when the model opted in, the lead's p_stage is SQL, it is armed (re-armed once
+    the probability falls below the MQL stage) and not suppressed. It waits while the outbox holds another
+    alert (the next full write raises it). Returns the new PendingAlert, if this call raised one.
+    """
+    state.probability = found.probability
+    state.p_factors = found.factors
+    state.p_stage = found.stage
+    state.p_version = found.version
+    served = model.predictive
+    if served is None or not served.settings.alerts:
+        return None
+    if not state.p_armed and found.stage is Stage.LEAD:
+        state.p_armed = True
+    if not state.p_armed or found.stage is not Stage.SQL or state.suppressed or state.alert_pending is not None:
+        return None
+    state.alert_pending = PendingAlert(
+        alert_id=predictive_alert_id(state, seed),
+        created_at=now,
+        lease_until=now + lease_seconds,
+        total=state.total,
+        stage=state.stage,
+        predictive=True,
+    )
+    state.p_armed = False
+    return state.alert_pending
+
+
+def bookkeeping_changes(before: ScoreState, after: ScoreState) -> bool:
+    """Whether `after` differs from `before` in predictive bookkeeping (not the probability alone): a p_stage
+    move, a re-arm or a predictive alert raised. The decay job writes for any of these."""
+    return (
+        before.p_stage is not after.p_stage
+        or before.p_armed is not after.p_armed
+        or (before.alert_pending is None) is not (after.alert_pending is None)
+    )
+
+
+def _rank(stage: Stage | None) -> int:
+    return -1 if stage is None else STAGE_ORDER[stage]
+
+
+def worth_a_write(before: ScoreState, after: ScoreState) -> bool:
+    """What the fast path writes for: a predictive alert raised, or p_stage rising (LEAD -> MQL -> SQL).
+
+    A fall (and the re-arm it may bring) waits for the lead's next full write, as the probability itself
+    does: recency features fade every day, so a lead near a stage would otherwise cost a write each way.
+    """
+    raised = before.alert_pending is None and after.alert_pending is not None
+    return raised or _rank(after.p_stage) > max(_rank(before.p_stage), _rank(Stage.LEAD))
