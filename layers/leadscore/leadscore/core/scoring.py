@@ -150,9 +150,8 @@ def _copy(state: ScoreState) -> ScoreState:
         s.stage_changed_at, s.recycled_at, dict(s.points), dict(s.hits), dict(s.attributes), s.attributes_at,
         s.attributes_digest, list(s.seen), dict(s.rule_days), {rule: dict(p) for rule, p in s.caps.items()},
         s.last_activity_at, s.alert_armed, s.alert_pending, s.alerts_sent, s.last_alert_at, s.suppressed,
-        s.created_at, s.updated_at, s.decayed_day, s.decay_due, list(s.stage_log),
-        s.created_at, s.updated_at, s.decayed_day, s.decay_due, s.probability, s.p_factors, s.p_stage,
-        s.p_version, s.p_armed,
+        s.created_at, s.updated_at, s.decayed_day, s.decay_due, list(s.stage_log), s.probability, s.p_factors,
+        s.p_stage, s.p_version, s.p_armed,
     )  # fmt: skip
 
 
