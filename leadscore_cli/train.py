@@ -47,7 +47,7 @@ def train_command(  # noqa: PLR0917 - typer maps each parameter to an option
         typer.Option(help="Ignore events after this day (YYYY-MM-DD): train as of then.", formats=["%Y-%m-%d"]),
     ] = None,
     ledger: Annotated[
-        str, typer.Option(envvar="LEADSCORE_LEDGER", help="Ledger directory, or s3://bucket[/prefix].")
+        str, typer.Option(envvar="LEADSCORE_LEDGER", help="Ledger directory, or s3://bucket/prefix.")
     ] = DEFAULT_LEDGER,
     models_dir: Annotated[Path, typer.Option(help="Directory of the deployed model YAML files.")] = Path("scoring"),
     name: Annotated[str | None, typer.Option(help="Name of the predictive model (default: MODEL-likelihood).")] = None,

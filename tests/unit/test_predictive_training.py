@@ -365,3 +365,10 @@ def test_train_writes_an_artefact_the_scorer_can_load(tmp_path: Path) -> None:
     assert (predictor.name, predictor.base_model) == ("default-likelihood", "default")
     assert "Held-out AUC: predictive" in result.output
     assert predictor.artefact.report["held_out"]["auc"]["predictive"] > 0.6
+
+
+def test_train_help_renders() -> None:
+    # Given / When the help is asked for / Then it renders (rich markup in a help text would break it)
+    result = CliRunner().invoke(cli(), ["train", "--help"])
+    assert result.exit_code == 0, result.output
+    assert "--horizon-days" in result.output
