@@ -25,7 +25,8 @@ def register(app: typer.Typer) -> None:
 def replay_command(
     model_file: Annotated[Path, typer.Option("--model", exists=True, dir_okay=False, help="the model YAML")],
     ledger: Annotated[
-        str | None, typer.Option(envvar="LEADSCORE_LEDGER", help="ledger root dir or s3://bucket[/prefix]")
+        str | None,
+        typer.Option(envvar="LEADSCORE_LEDGER", help="ledger root dir or s3://bucket/prefix (the prefix is optional)"),
     ] = None,
     out: Annotated[Path | None, typer.Option(help="write the ledger lines this model would have written")] = None,
     local: Annotated[bool, typer.Option("--local", help="the running local stack's ledger")] = False,

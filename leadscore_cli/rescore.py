@@ -77,7 +77,8 @@ def rescore(  # noqa: PLR0917 - a typer command's options are its parameters
     apply: Annotated[bool, typer.Option("--apply", help="write the new scores (resumable)")] = False,
     alerts: Annotated[bool, typer.Option("--alerts", help="alert sales about leads that newly reach SQL")] = False,
     ledger: Annotated[
-        str | None, typer.Option(envvar="LEADSCORE_LEDGER", help="ledger root dir or s3://bucket[/prefix]")
+        str | None,
+        typer.Option(envvar="LEADSCORE_LEDGER", help="ledger root dir or s3://bucket/prefix (the prefix is optional)"),
     ] = None,
     table: Annotated[str | None, typer.Option(envvar="LEADSCORE_TABLE", help="leads table")] = None,
     local: Annotated[bool, typer.Option("--local", help="the running local stack (make serve)")] = False,
