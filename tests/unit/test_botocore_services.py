@@ -4,8 +4,12 @@ code creates a client for must be listed, or its first client on Lambda fails wi
 from __future__ import annotations
 
 import ast
+import importlib.util
+import json
 from pathlib import Path
+from types import ModuleType
 
+import pytest
 from botocore.session import get_session
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,3 +60,47 @@ def test_every_listed_service_is_a_botocore_service() -> None:
     available = set(get_session().get_available_services())
     # Then every listed name is one of them (a misspelt name would keep nothing and fail on Lambda)
     assert listed_services() - available == set()
+
+
+def load_trimmer() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("trim_botocore", ROOT / "layers" / "leadscore" / "trim_botocore.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def fake_botocore(site: Path) -> Path:
+    data = site / "botocore" / "data"
+    for service in ("sqs", "lambda", "ec2"):
+        (data / service / "2012-11-05").mkdir(parents=True)
+        (data / service / "2012-11-05" / "service-2.json.gz").write_bytes(b"model")
+    (data / "_retry.json").write_text("{}")
+    partition = {"partition": "aws", "dnsSuffix": "amazonaws.com", "regions": {"us-east-1": {}},
+                 "services": {"sqs": {"endpoints": {"us-east-1": {}}}, "lambda": {}, "ec2": {}}}  # fmt: skip
+    (data / "endpoints.json").write_text(json.dumps({"partitions": [partition], "version": 3}))
+    return data
+
+
+def test_trimming_keeps_the_listed_services_as_shipped_and_drops_the_rest(tmp_path: Path) -> None:
+    # Given a botocore data directory with three services
+    data = fake_botocore(tmp_path)
+    # When it is trimmed to sqs
+    load_trimmer().trim(tmp_path, {"sqs"})
+    # Then sqs's directory and endpoint entry are as they were, the partition's other fields too, and the
+    # other services are gone from both
+    assert sorted(path.name for path in data.iterdir()) == ["_retry.json", "endpoints.json", "sqs"]
+    assert (data / "sqs" / "2012-11-05" / "service-2.json.gz").read_bytes() == b"model"
+    endpoints = json.loads((data / "endpoints.json").read_text())
+    assert endpoints["version"] == 3
+    assert endpoints["partitions"][0]["services"] == {"sqs": {"endpoints": {"us-east-1": {}}}}
+    assert endpoints["partitions"][0]["regions"] == {"us-east-1": {}}
+
+
+def test_trimming_refuses_a_service_botocore_does_not_have(tmp_path: Path) -> None:
+    # Given a list naming a service the data does not hold
+    fake_botocore(tmp_path)
+    # Then the build stops instead of shipping a layer whose client would fail
+    with pytest.raises(SystemExit, match="sqs-typo"):
+        load_trimmer().trim(tmp_path, {"sqs", "sqs-typo"})
