@@ -89,8 +89,9 @@ def run(environment: dict[str, str], handler: str, event: dict[str, Any]) -> dic
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bare_cold_start", description=__doc__)
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--source", type=Path, default=bench.ROOT, help="the source tree to build")
     options = parser.parse_args()
-    artefact = built_artefact(say=print)
+    artefact = built_artefact(options.source.resolve(), say=print)
     function = "IngestWebhookFunction"
     samples: dict[str, list[float]] = {label: [] for label in VARIANTS}
     with bench.emulated_stack(bench.RequestLog()) as stack, tempfile.TemporaryDirectory() as scratch:

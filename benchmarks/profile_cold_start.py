@@ -48,6 +48,7 @@ def main() -> None:
     parser.add_argument("function", choices=["IngestWebhookFunction", "ScoreEventsFunction", "DecayScoresFunction"])
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--source", type=Path, default=bench.ROOT)
+    parser.add_argument("--warm-batch", action="store_true", help="scorer: profile a warm batch of 25 instead")
     options = parser.parse_args()
     artefact = built_artefact(options.source.resolve(), say=print)
     log = bench.RequestLog()
@@ -55,6 +56,11 @@ def main() -> None:
         events = first_events(stack, artefact, log, options.function)
         environment = bench.lambda_environment(stack, artefact, options.function)
         environment["PROBE_PROFILE"] = str(Path(scratch) / "first-event.prof")
+        if options.warm_batch and options.function == "ScoreEventsFunction":
+            webhooks = [bench.form_webhook(stack, 100 + number) for number in range(25)]
+            bench.run_once(stack, artefact, log, "IngestWebhookFunction", webhooks)
+            events.append(bench.sqs_event(bench.queued_records(stack, 25)))
+            environment["PROBE_PROFILE_EVENT"] = "1"
         output = subprocess.run(  # noqa: S603 - our own interpreter and probe
             [sys.executable, "-S", "-X", "importtime", "-c", bench.PROBE],
             input=json.dumps({"handler": environment["_HANDLER"], "events": events}),
@@ -69,7 +75,9 @@ def main() -> None:
         print("\nimports, largest cumulative first (us, -X importtime): cumulative | self | module")
         for cumulative, own, name in import_times(output.stderr, options.top):
             print(f"  {cumulative:9d} | {own:8d} | {name}")
-        print("\nfirst event, largest cumulative first (cProfile):")
+        warm = report["invocations"][-1]
+        print(f"last invocation: {warm['cpu_ms']:.0f} ms CPU")
+        print("\nprofiled event, largest cumulative first (cProfile):")
         stats = pstats.Stats(environment["PROBE_PROFILE"])
         stats.sort_stats("cumulative").print_stats(options.top)
 
