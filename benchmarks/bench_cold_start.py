@@ -19,6 +19,7 @@ import base64
 import io
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -183,6 +184,7 @@ class ColdRun:
     new_files: list[str]
     modules: int = 0  # modules loaded from the artefact
     uncached: list[str] = field(default_factory=list)  # of those, the ones with no .pyc
+    instructions: int = 0  # under valgrind (compare_cold_start --instructions): the whole process's, load-proof
 
     @property
     def cold_ms(self) -> float:
@@ -241,13 +243,18 @@ def lambda_environment(stack: Any, artefact: Artefact, function: str) -> dict[st
     return environment
 
 
+VALGRIND = ("valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null")
+
+
 def run_once(
-    stack: Any, artefact: Artefact, log: RequestLog, function: str, events: list[dict[str, Any]]
+    stack: Any, artefact: Artefact, log: RequestLog, function: str, events: list[dict[str, Any]], *,
+    count_instructions: bool = False,
 ) -> ColdRun:
     environment = lambda_environment(stack, artefact, function)
     before = snapshot(artefact.root)
+    wrapper = VALGRIND if count_instructions else ()
     output = subprocess.run(  # noqa: S603 - our own interpreter and probe
-        [sys.executable, "-S", "-c", PROBE],
+        [*wrapper, sys.executable, "-S", "-c", PROBE],
         input=json.dumps({"handler": environment["_HANDLER"], "events": events}),
         env=environment, capture_output=True, text=True, check=False, cwd=environment["LAMBDA_TASK_ROOT"],
     )  # fmt: skip
@@ -263,9 +270,10 @@ def run_once(
                        requests, measured["response"], len(event.get("Records", [])) or 1)
         )  # fmt: skip
     new_files = sorted(snapshot(artefact.root) - before)
+    counted = re.search(r"I\s+refs:\s+([\d,]+)", output.stderr) if count_instructions else None
     return ColdRun(
         report["import_ms"], report["import_cpu_ms"], invocations, report["compiled"], new_files,
-        report["modules"], report["uncached"],
+        report["modules"], report["uncached"], int(counted.group(1).replace(",", "")) if counted else 0,
     )  # fmt: skip
 
 

@@ -24,6 +24,10 @@ HTTP_API_METERING_BYTES = 512 * 1024
 # https://aws.amazon.com/lambda/pricing/  arm64: $0.0000133334 per GB-second, $0.20 per million requests
 LAMBDA_PER_GB_SECOND = 0.0000133334
 LAMBDA_PER_REQUEST = 0.20e-6
+# https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html  CPU is allocated in proportion to
+# memory: 1,769 MB is the equivalent of one vCPU. Below it, a millisecond of CPU work takes 1769/MB ms of
+# billed time; so the CPU part of a bill is the same at any size up to 1,769 MB and only waiting scales.
+LAMBDA_MB_PER_VCPU = 1769
 # https://aws.amazon.com/sqs/pricing/  standard queue: $0.40 per million requests, each 64 KB chunk a request
 SQS_PER_REQUEST = 0.40e-6
 SQS_CHUNK_BYTES = 64 * 1024
@@ -40,9 +44,16 @@ LOGS_EVENT_OVERHEAD_BYTES = 26
 XRAY_PER_TRACE = 5.00e-6
 
 # --- assumptions (not measurable offline) ---------------------------------------------------------------
-# Lambda's default sampling: 1 request/s plus 5 % of the rest (a sampling rule could lower it): per event, at
-# volume, 5 %; the 1/s reservoir is a fixed cost (at most 2.6 M traces a month per function).
+# Lambda's sampling with Tracing: Active: 1 request/s plus 5 % of the rest; per event, at volume, 5 %; the
+# 1/s reservoir is a fixed cost (at most 2.6 M traces a month per function). The Lambda developer guide
+# (services-xray): "You can't configure the X-Ray sampling rate for your functions" - an X-Ray sampling rule
+# (AWS::XRay::SamplingRule) steers the X-Ray SDK and API Gateway REST APIs, not Lambda's own decision, and
+# an HTTP API passes no sampled trace header; so the template has none.
 XRAY_FIXED_RATE = 0.05
+# This box's CPU stands for one Lambda arm64 vCPU (Graviton): the probe's CPU milliseconds are taken as
+# Lambda's at 1,769 MB. Not measurable here; a Graviton core is roughly as fast for this kind of Python.
+# Memory sizes the cost table sweeps for the webhook (what a size change would do, from the same runs).
+MEMORY_SWEEP_MB = (128, 256, 512, 1024)
 # Lambda's own lines per invocation (text format): START, END, REPORT (with the X-Ray segment when sampled);
 # none when the functions' LoggingConfig sets SystemLogLevel WARN (read from template.yaml at run time).
 TEXT_PLATFORM_LOG_BYTES, TEXT_PLATFORM_LOG_LINES = 330, 3
@@ -78,10 +89,24 @@ def _requests(invocation: Invocation, service: str) -> list[Any]:
     return [request for request in invocation.requests if request.service == service]
 
 
-def _billed_ms(invocation: Invocation) -> float:
-    """The handler's CPU time (elapsed time on a shared box would bill its neighbours' work) plus AWS's answers."""
+def cpu_factor(memory_mb: int) -> float:
+    """Milliseconds of billed time per millisecond of CPU work (one vCPU at 1,769 MB; Python uses one)."""
+    return max(1.0, LAMBDA_MB_PER_VCPU / memory_mb)
+
+
+def _billed_ms(invocation: Invocation, memory_mb: int) -> float:
+    """The handler's CPU time at the function's CPU share (elapsed time on a shared box would bill its
+    neighbours' work) plus AWS's answers (waiting: the same at any memory size)."""
     latency = sum(AWS_LATENCY_MS.get(request.service, 10.0) for request in invocation.requests)
-    return math.ceil(invocation.cpu_ms + latency)
+    return math.ceil(invocation.cpu_ms * cpu_factor(memory_mb) + latency)
+
+
+def duration_dollars(invocations: list[Invocation], cold_cpu_ms: float, memory_mb: int, events: int) -> float:
+    """Lambda duration per event: the median invocation, plus its share of a billed INIT (cold start)."""
+    gb = memory_mb / 1024
+    warm = _median(_billed_ms(i, memory_mb) for i in invocations) * gb / 1000 * LAMBDA_PER_GB_SECOND
+    init = cold_cpu_ms * cpu_factor(memory_mb) * gb / 1000 * LAMBDA_PER_GB_SECOND / INVOCATIONS_PER_COLD_START
+    return (warm + init) / events
 
 
 def _sqs_requests(invocation: Invocation) -> float:
@@ -127,10 +152,10 @@ def scenario(
 ) -> list[Line]:
     """Dollars per event of one traffic shape: webhooks of `events_per_request` events each."""
     n = events_per_request
-    ingest_gb = memory_mb["IngestWebhookFunction"] / 1024
-    scorer_gb = memory_mb["ScoreEventsFunction"] / 1024
+    ingest_mb, scorer_mb = memory_mb["IngestWebhookFunction"], memory_mb["ScoreEventsFunction"]
+    scorer_gb = scorer_mb / 1024
     scorer_warm = [run.invocations[1] for run in scorer_figures.runs if len(run.invocations) > 1]
-    scorer_ms_per_event = _median(_billed_ms(i) / max(1, _events(i)) for i in scorer_warm)
+    scorer_ms_per_event = _median(_billed_ms(i, scorer_mb) / max(1, _events(i)) for i in scorer_warm)
     secrets_cold = _median(len(_requests(run.invocations[0], "secretsmanager")) for run in ingest_figures.runs)
     cold_ms = {
         "ingest": _median(run.cold_cpu_ms for run in ingest_figures.runs),
@@ -141,16 +166,17 @@ def scenario(
         Line("Lambda ingest: requests", LAMBDA_PER_REQUEST / n, f"1 invocation per {n} event(s)"),
         Line(
             "Lambda ingest: duration",
-            _median(_billed_ms(i) for i in ingest) * ingest_gb / 1000 * LAMBDA_PER_GB_SECOND / n
-            + cold_ms["ingest"] * ingest_gb / 1000 * LAMBDA_PER_GB_SECOND / INVOCATIONS_PER_COLD_START / n,
-            f"{_median(_billed_ms(i) for i in ingest):.0f} ms x {memory_mb['IngestWebhookFunction']} MB per request",
+            duration_dollars(ingest, cold_ms["ingest"], ingest_mb, n),
+            f"{_median(_billed_ms(i, ingest_mb) for i in ingest):.0f} ms x {ingest_mb} MB per request "
+            f"({_median(i.cpu_ms for i in ingest):.1f} ms CPU x {cpu_factor(ingest_mb):.2f} + AWS's answers)",
         ),
         Line("Lambda scorer: requests", LAMBDA_PER_REQUEST / scorer_batch, f"1 invocation per {scorer_batch} events"),
         Line(
             "Lambda scorer: duration",
             scorer_ms_per_event * scorer_gb / 1000 * LAMBDA_PER_GB_SECOND
-            + cold_ms["scorer"] * scorer_gb / 1000 * LAMBDA_PER_GB_SECOND / INVOCATIONS_PER_COLD_START / scorer_batch,
-            f"{scorer_ms_per_event:.1f} ms x {memory_mb['ScoreEventsFunction']} MB per event",
+            + cold_ms["scorer"] * cpu_factor(scorer_mb) * scorer_gb / 1000 * LAMBDA_PER_GB_SECOND
+            / INVOCATIONS_PER_COLD_START / scorer_batch,
+            f"{scorer_ms_per_event:.1f} ms x {scorer_mb} MB per event",
         ),
         Line(
             "SQS",
@@ -238,9 +264,29 @@ def main(
         f"  floor (HTTP API request + 1 write unit + SQS + the scorer's invocation share): ${floor:.2f} per million; "
         f"single-event webhooks cost {totals['single-event webhooks'] / floor:.2f}x the floor (target 1.2x)"
     )
+    fixed = floor + (LAMBDA_PER_REQUEST + XRAY_FIXED_RATE * XRAY_PER_TRACE) * PER_MILLION
+    say(
+        f"  floor + what no change of ours removes (the webhook's invocation fee, Lambda's X-Ray sampling): "
+        f"${fixed:.2f} = {fixed / floor:.2f}x the floor, before any duration, log, SQS or secrets cost"
+    )
+    memory_sweep(singles, ingest, memory_mb["IngestWebhookFunction"], say)
     return {
         "cost per million single-event webhooks ($)": totals["single-event webhooks"],
         "cost per million events in SendGrid batches of 100 ($)": totals["SendGrid batches of 100"],
         "floor per million ($)": floor,
         "ratio to floor (single-event)": totals["single-event webhooks"] / floor,
     }
+
+
+def memory_sweep(
+    singles: list[Invocation], ingest: HandlerFigures, current_mb: int, say: Callable[[str], None]
+) -> None:
+    """What another memory size would do to the webhook: its duration cost and its cold start on Lambda."""
+    cold_cpu = _median(run.cold_cpu_ms for run in ingest.runs)
+    say(f"  webhook memory (now {current_mb} MB): duration $ per million single-event webhooks | cold start "
+        f"(import + first event) at that CPU share, from {cold_cpu:.0f} ms of CPU here")  # fmt: skip
+    for memory in MEMORY_SWEEP_MB:
+        dollars = duration_dollars(singles, cold_cpu, memory, 1) * PER_MILLION
+        billed = _median(_billed_ms(i, memory) for i in singles)
+        cold = cold_cpu * cpu_factor(memory)
+        say(f"    {memory:5d} MB: {dollars:6.3f} ({billed:.0f} ms per request) | {cold:6.0f} ms")

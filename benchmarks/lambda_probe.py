@@ -78,7 +78,8 @@ def main() -> None:
         context = Context(os.environ["AWS_LAMBDA_FUNCTION_NAME"], os.environ["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"], number)
         logged, lines, wall = counter.bytes, counter.lines, time.time()
         began, cpu = time.perf_counter(), time.process_time()
-        if number == 0 and os.environ.get("PROBE_PROFILE"):  # where the first event's time goes (cProfile)
+        profiled = int(os.environ.get("PROBE_PROFILE_EVENT", "0"))  # which invocation; the first by default
+        if number == profiled and os.environ.get("PROBE_PROFILE"):  # where that event's time goes (cProfile)
             import cProfile  # noqa: PLC0415
 
             profiler = cProfile.Profile()

@@ -10,7 +10,11 @@ environment, against the emulated stack. Counts only, never times.
 from __future__ import annotations
 
 import importlib.util
+import json
+import os
 import shutil
+import subprocess
+import sys
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -124,3 +128,44 @@ def test_the_probe_sees_sources_compiled_when_pyc_are_missing(
     assert any(name.startswith("leadscore") for name in run.uncached) or any(
         "leadscore/" in path and path.endswith(".pyc") for path in run.new_files
     )
+
+
+ENDPOINTS = """
+import json, sys
+import botocore.session
+session = botocore.session.get_session()
+found = {}
+for service in sys.argv[1].split(","):
+    for region in ("us-east-1", "eu-west-1", "cn-north-1", "us-gov-west-1"):
+        client = session.create_client(service, region_name=region, aws_access_key_id="k", aws_secret_access_key="s")
+        found[f"{service} {region}"] = client.meta.endpoint_url
+print(json.dumps({"botocore": botocore.__file__, "endpoints": found}))
+"""
+
+
+def endpoints_from(python_path: str, services: list[str]) -> dict[str, Any]:
+    environment = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": python_path, "PYTHONDONTWRITEBYTECODE": "1"}
+    output = subprocess.run(  # noqa: S603 - our own interpreter
+        [sys.executable, "-S" if python_path else "-I", "-c", ENDPOINTS, ",".join(services)],
+        env=environment, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    result: dict[str, Any] = json.loads(output.stdout)
+    return result
+
+
+def test_the_trimmed_botocore_resolves_our_services_as_the_full_one_does(artefact: Artefact) -> None:
+    # Given the layer's botocore (its data trimmed to botocore-services.txt) and the full one the tests use
+    listed = (bench.ROOT / "layers" / "leadscore" / "botocore-services.txt").read_text().splitlines()
+    services = [line.strip() for line in listed if line.strip() and not line.startswith("#")]
+    layer = str(artefact.opt / "python")
+    data = artefact.opt / "python" / "botocore" / "data"
+    assert sorted(path.name for path in data.iterdir() if path.is_dir()) == sorted(services)
+
+    # When each listed service's client is created in one region of each of four partitions, with each
+    trimmed, full = endpoints_from(layer, services), endpoints_from("", services)
+
+    # Then the layer's botocore was the one used, and every endpoint is the same
+    assert trimmed["botocore"].startswith(layer)
+    assert not full["botocore"].startswith(layer)
+    assert trimmed["endpoints"] == full["endpoints"]
+    assert len(trimmed["endpoints"]) == 4 * len(services)

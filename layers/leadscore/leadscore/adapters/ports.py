@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from leadscore.core.alerts import AlertMessage
-from leadscore.core.fast_path import FastPathPlan
-from leadscore.core.state import ScoreState
-from leadscore.ledger.records import LedgerRecord, Standing
-from leadscore.models.events import LeadEvent, Scalar
+if TYPE_CHECKING:  # annotations only: the webhook's cold start need not build the scoring and ledger models
+    from leadscore.core.alerts import AlertMessage
+    from leadscore.core.fast_path import FastPathPlan
+    from leadscore.core.state import ScoreState
+    from leadscore.ledger.records import LedgerRecord, Standing
+    from leadscore.models.events import LeadEvent, Scalar
 
 
 @dataclass(frozen=True, slots=True)
