@@ -8,7 +8,7 @@ contributes nothing, and the factors (one per rule or feature family) sum with t
 # No `from __future__ import annotations` here: dataclasses parse string annotations with regular
 # expressions, which made this module's import cost milliseconds (README "Predictive scoring").
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -37,15 +37,58 @@ class Factor:
     contribution: float
 
 
-@dataclass(frozen=True, slots=True)
 class Prediction:
-    probability: float  # calibrated, 0..1
-    logit: float  # intercept + sum(f.contribution for f in factors) == logit (to 1e-9)
-    intercept: float
-    factors: tuple[Factor, ...]  # every non-zero factor, largest |contribution| first
+    """A lead's probability, its logit and its reasons.
+
+    The reasons are worded on demand: the scorer stores only the top three, so wording (and building) every
+    factor of every prediction was most of the inference cost. `factors` and `top(n)` give the same Factors.
+    """
+
+    __slots__ = ("_factors", "_ranked", "_word", "intercept", "logit", "probability")
+
+    def __init__(
+        self,
+        probability: float,  # calibrated, 0..1
+        logit: float,  # intercept + sum(f.contribution for f in factors) == logit (to 1e-9)
+        intercept: float,
+        factors: tuple[Factor, ...] | None = None,  # given: every non-zero factor, largest |contribution| first
+        *,
+        ranked: tuple[tuple[str, float], ...] = (),  # or: (group, contribution), largest first, worded lazily
+        word: Callable[[str, float], Factor] | None = None,
+    ) -> None:
+        self.probability = probability
+        self.logit = logit
+        self.intercept = intercept
+        self._factors = factors
+        self._ranked = ranked
+        self._word = word
+
+    @property
+    def factors(self) -> tuple[Factor, ...]:
+        """Every non-zero factor, largest |contribution| first."""
+        if self._factors is None:
+            self._factors = self._build(len(self._ranked))
+        return self._factors
 
     def top(self, n: int = 3) -> tuple[Factor, ...]:
-        return self.factors[:n]
+        return self._factors[:n] if self._factors is not None else self._build(n)
+
+    def _build(self, n: int) -> tuple[Factor, ...]:
+        word = self._word
+        if word is None:  # factors were given whole: nothing to word
+            return ()
+        return tuple(word(group, contribution) for group, contribution in self._ranked[:n])
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Prediction):
+            return NotImplemented
+        mine = (self.probability, self.logit, self.intercept, self.factors)
+        return mine == (other.probability, other.logit, other.intercept, other.factors)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable cache inside: not hashable, as before (eq without frozen hash)
+
+    def __repr__(self) -> str:
+        return f"Prediction(probability={self.probability!r}, logit={self.logit!r}, factors={self.factors!r})"
 
 
 def sigmoid(logit: float) -> float:
@@ -237,21 +280,20 @@ class Predictor:
                 if entry[2]:
                     present[group] = name
         logit = self.intercept + math.fsum(by_group.values())
+        ranked = tuple(item for item in sorted(by_group.items(), key=_largest_first) if item[1])
         groups = self._groups
         labels = self._labels
-        factors = []
-        for group, contribution in sorted(by_group.items(), key=_largest_first):
-            if not contribution:
-                continue
+
+        def word(group: str, contribution: float) -> Factor:
             mode, kind, words, inputs = groups[group]
             if mode == CONSTANT:
-                factors.append(Factor(group, words, contribution))
-                continue
+                return Factor(group, words, contribution)
             key = present[group] if mode == ONE_HOT else (group, *map(features.get, inputs))
             label = labels.get(key)
             if label is None:
                 label = _label(group, kind, words, features)
                 if len(labels) < MAX_CACHED_LABELS:
                     labels[key] = label
-            factors.append(Factor(group, label, contribution))
-        return Prediction(sigmoid(logit), logit, self.intercept, tuple(factors))
+            return Factor(group, label, contribution)
+
+        return Prediction(sigmoid(logit), logit, self.intercept, ranked=ranked, word=word)
