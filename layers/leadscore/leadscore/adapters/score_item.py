@@ -203,6 +203,8 @@ def _stage_log(stored: Any) -> list[tuple[Stage, int]]:
         stage, _, at = str(entry).partition(":")
         entries.append((Stage(stage), int(at)))
     return entries
+
+
 def _decimal(value: Any) -> Decimal | None:
     return None if value is None else Decimal(value)
 
