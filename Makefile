@@ -54,7 +54,7 @@ test-integration: $(STAMP) $(SAM_VENV)/.installed
 
 lint: $(STAMP) $(SAM_VENV)/.installed
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check layers functions
+	$(BIN)/ruff format --check layers functions tests local benchmarks leadscore_cli
 	$(BIN)/mypy layers/leadscore/leadscore functions local benchmarks leadscore_cli
 	$(BIN)/cfn-lint template.yaml -a cfn_lint_serverless.rules
 	$(SAM) validate --lint

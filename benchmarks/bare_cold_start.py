@@ -31,7 +31,7 @@ from typing import Any
 from benchmarks import bench_cold_start as bench
 from benchmarks.lambda_artefact import built_artefact
 
-BARE_BOTO3 = '''
+BARE_BOTO3 = """
 import os
 
 import boto3
@@ -40,9 +40,9 @@ import boto3
 def handler(event, context):
     boto3.client("sqs").send_message(QueueUrl=os.environ["BARE_QUEUE_URL"], MessageBody=event["body"])
     return {"statusCode": 202, "body": "{}"}
-'''
+"""
 
-BARE_POWERTOOLS = '''
+BARE_POWERTOOLS = """
 import os
 
 import boto3
@@ -66,7 +66,7 @@ def receive(source: str) -> dict:
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event, context):
     return app.resolve(event, context)
-'''
+"""
 
 VARIANTS = {"boto3": "bare_boto3.handler", "+ powertools": "bare_powertools.handler", "webhook": None}
 

@@ -199,9 +199,7 @@ def lambda_environment(stack: Any, artefact: Artefact, function: str) -> dict[st
     """What Lambda sets for this function, its template variables resolved against the emulated stack."""
     spec = stack.functions[function]
     opt = artefact.opt
-    environment = {
-        key: value for key, value in os.environ.items() if key in {"PATH", "LANG", "HOME", "PYENV_VERSION"}
-    }
+    environment = {key: value for key, value in os.environ.items() if key in {"PATH", "LANG", "HOME", "PYENV_VERSION"}}
     for name, value in spec.environment.items():
         resolved = str(stack.template.resolve(value))
         if resolved == "/opt" or resolved.startswith("/opt/"):
@@ -247,7 +245,12 @@ VALGRIND = ("valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out
 
 
 def run_once(
-    stack: Any, artefact: Artefact, log: RequestLog, function: str, events: list[dict[str, Any]], *,
+    stack: Any,
+    artefact: Artefact,
+    log: RequestLog,
+    function: str,
+    events: list[dict[str, Any]],
+    *,
     count_instructions: bool = False,
 ) -> ColdRun:
     environment = lambda_environment(stack, artefact, function)
@@ -449,6 +452,7 @@ def main(quick: bool = False, say: Callable[[str], None] = print) -> dict[str, A
         results[f"cold start {name} (CPU ms)"] = total
         results[f"cold start {name} (wall ms)"] = wall
     return results
+
 
 if __name__ == "__main__":
     main()

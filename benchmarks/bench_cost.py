@@ -174,8 +174,13 @@ def scenario(
         Line(
             "Lambda scorer: duration",
             scorer_ms_per_event * scorer_gb / 1000 * LAMBDA_PER_GB_SECOND
-            + cold_ms["scorer"] * cpu_factor(scorer_mb) * scorer_gb / 1000 * LAMBDA_PER_GB_SECOND
-            / INVOCATIONS_PER_COLD_START / scorer_batch,
+            + cold_ms["scorer"]
+            * cpu_factor(scorer_mb)
+            * scorer_gb
+            / 1000
+            * LAMBDA_PER_GB_SECOND
+            / INVOCATIONS_PER_COLD_START
+            / scorer_batch,
             f"{scorer_ms_per_event:.1f} ms x {scorer_mb} MB per event",
         ),
         Line(
@@ -244,12 +249,26 @@ def main(
         units, source = (1.0, 0.0), "the hot path (run bench_dynamodb for the realistic month)"
     platform = platform_log(template)
     shapes = {
-        "single-event webhooks": scenario(singles, 1, ingest_figures=ingest, scorer_figures=scorer,
-                                          memory_mb=memory_mb, score_units=units, scorer_batch=SCORER_BATCH_SINGLE,
-                                          platform=platform),
-        "SendGrid batches of 100": scenario(batches, 100, ingest_figures=ingest, scorer_figures=scorer,
-                                            memory_mb=memory_mb, score_units=units, scorer_batch=SCORER_BATCH_BULK,
-                                            platform=platform),
+        "single-event webhooks": scenario(
+            singles,
+            1,
+            ingest_figures=ingest,
+            scorer_figures=scorer,
+            memory_mb=memory_mb,
+            score_units=units,
+            scorer_batch=SCORER_BATCH_SINGLE,
+            platform=platform,
+        ),
+        "SendGrid batches of 100": scenario(
+            batches,
+            100,
+            ingest_figures=ingest,
+            scorer_figures=scorer,
+            memory_mb=memory_mb,
+            score_units=units,
+            scorer_batch=SCORER_BATCH_BULK,
+            platform=platform,
+        ),
     }
     floor = sum(line.dollars for line in floor_per_event()) * PER_MILLION
     say(f"  $ per million events, AWS list prices us-east-1 (2026-12); score units from {source}")

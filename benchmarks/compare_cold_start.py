@@ -24,7 +24,8 @@ def main() -> None:
     parser.add_argument("variants", nargs="+", help="label=source[:pyc-mode]")
     parser.add_argument("--runs", type=int, default=bench.RUNS)
     parser.add_argument(
-        "--instructions", action="store_true",
+        "--instructions",
+        action="store_true",
         help="also count each run's instructions under valgrind (deterministic whatever the load; ~40x slower)",
     )
     options = parser.parse_args()

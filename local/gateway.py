@@ -114,6 +114,7 @@ def _handler_class(
             self.wfile.write(raw)
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve  # noqa: N815 - http.server's names
+
         def __getattr__(self, name: str) -> Any:
             # API Gateway answers any other method too (404: no such route), never a 501.
             if name.startswith("do_"):

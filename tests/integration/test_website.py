@@ -139,9 +139,7 @@ def test_two_forms_of_the_lead_at_once_score_the_backlog_once(stack: EmulatedSta
     # Given anonymous views, and two different submissions of the lead, both carrying the visitor id
     now = int(time.time())
     browse_anonymously(stack, now)
-    events = [
-        the_form_event(stack, a_submission(submission_id=f"sub-{i}", ls_visitor_id=VISITOR)) for i in range(2)
-    ]
+    events = [the_form_event(stack, a_submission(submission_id=f"sub-{i}", ls_visitor_id=VISITOR)) for i in range(2)]
     start = threading.Barrier(2)
 
     def deliver(index: int) -> Any:

@@ -62,9 +62,7 @@ def unmet(requirements: list[Requirement], locked: dict[str, str]) -> list[str]:
 
 
 def test_the_lambda_lock_pins_every_layer_requirement_in_range() -> None:
-    assert unmet(requirements_txt("layers/leadscore/requirements.txt"), pins(LAMBDA_LOCK)) == [], (
-        "run `make lock`"
-    )
+    assert unmet(requirements_txt("layers/leadscore/requirements.txt"), pins(LAMBDA_LOCK)) == [], "run `make lock`"
 
 
 @pytest.mark.parametrize("group", ["runtime", "dev"])

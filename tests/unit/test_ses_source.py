@@ -135,6 +135,15 @@ def test_a_malformed_ses_event_is_refused_without_echoing_values(breakage: Any) 
     assert "not-an-address" not in str(refused.value)
 
 
+def test_an_sns_message_nested_past_the_parser_guard_is_refused_not_raised() -> None:
+    # Given an SNS envelope whose Message nests arrays deeper than the JSON parser's recursion guard
+    document = {"Type": "Notification", "Message": "[" * 200_000 + "]" * 200_000}
+
+    # When normalised / Then it is refused as not an SES event (no RecursionError escapes to the batch)
+    with pytest.raises(ses.NotSesEvent):
+        ses.normalise_document(document, RECEIVED)
+
+
 def test_only_ses_shapes_are_recognised() -> None:
     assert ses.is_ses_document(sample("ses_eventbridge_click.json"))
     assert ses.is_ses_document(sample("ses_sns_open.json"))

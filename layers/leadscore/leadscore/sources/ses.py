@@ -103,7 +103,7 @@ def _unwrap(document: dict[str, Any]) -> Any:
     if document.get("Type") == "Notification":
         try:
             return json.loads(document["Message"])
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, RecursionError):  # RecursionError: '[[[[…' past the C parser's guard
             raise NotSesEvent("the SNS Message is not JSON") from None
     return document
 
