@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import BotoCoreError, ClientError
 
-from leadscore.adapters.score_item import score_key, serialise
+from leadscore.adapters.score_item import score_key, serialise, sort_key_range
 from leadscore.errors import StoreUnavailable
 
 if TYPE_CHECKING:
@@ -78,17 +78,9 @@ def awaiting_query(
     table: str, partition: str, *, from_at: int | None, through_at: int | None, limit: int, start: Any
 ) -> dict[str, Any]:
     """The Query for one partition of the index, oldest alert first, within [from_at, through_at]."""
-    condition = "#mark = :pk"
-    values: dict[str, Any] = {":pk": serialise(partition)}
-    if from_at is not None and through_at is not None:
-        condition += " AND #at BETWEEN :from AND :through"
-        values |= {":from": serialise(from_at), ":through": serialise(through_at)}
-    elif from_at is not None:
-        condition += " AND #at >= :from"
-        values[":from"] = serialise(from_at)
-    elif through_at is not None:
-        condition += " AND #at <= :through"
-        values[":through"] = serialise(through_at)
+    in_range, bounds = sort_key_range("#at", from_at, through_at)
+    condition = "#mark = :pk" + in_range
+    values: dict[str, Any] = {":pk": serialise(partition), **bounds}
     request: dict[str, Any] = {
         "TableName": table,
         "IndexName": AWAITING_INDEX,

@@ -27,7 +27,7 @@ from leadscore.adapters.feedback_marks import (
     awaiting_query,
 )
 from leadscore.adapters.ports import Profile
-from leadscore.adapters.score_item import IDENTITY_KEYS, RuleKeys, from_item, lead_key, serialise
+from leadscore.adapters.score_item import IDENTITY_KEYS, RuleKeys, from_item, lead_key, serialise, sort_key_range
 from leadscore.core.rules import CompiledModel
 from leadscore.core.state import ScoreState
 from leadscore.errors import StoreUnavailable
@@ -150,17 +150,9 @@ class DynamoLeadsReader:
         self, partition: str, *, at_most: Decimal | None, at_least: Decimal | None, limit: int, start: Any
     ) -> tuple[list[IndexEntry], Any]:
         """One page of a hot-list index partition, highest total first."""
-        condition = "stage_pk = :pk"
-        values: dict[str, Any] = {":pk": {"S": partition}}
-        if at_most is not None and at_least is not None:
-            condition += " AND #total BETWEEN :low AND :high"
-            values |= {":low": serialise(at_least), ":high": serialise(at_most)}
-        elif at_most is not None:
-            condition += " AND #total <= :high"
-            values[":high"] = serialise(at_most)
-        elif at_least is not None:
-            condition += " AND #total >= :low"
-            values[":low"] = serialise(at_least)
+        in_range, bounds = sort_key_range("#total", at_least, at_most)
+        condition = "stage_pk = :pk" + in_range
+        values: dict[str, Any] = {":pk": {"S": partition}, **bounds}
         request: dict[str, Any] = {
             "TableName": self._table,
             "IndexName": STAGE_INDEX,

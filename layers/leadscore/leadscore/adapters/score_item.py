@@ -109,6 +109,20 @@ def serialise(value: Any) -> dict[str, Any]:
     return serialised
 
 
+def sort_key_range(name: str, low: Any | None, high: Any | None) -> tuple[str, dict[str, Any]]:
+    """The part of a Query's key condition that keeps the sort key `name` (a placeholder) in [low, high].
+
+    Either bound may be None (open on that side); both None: no condition ('' and no values).
+    """
+    if low is not None and high is not None:
+        return f" AND {name} BETWEEN :low AND :high", {":low": serialise(low), ":high": serialise(high)}
+    if low is not None:
+        return f" AND {name} >= :low", {":low": serialise(low)}
+    if high is not None:
+        return f" AND {name} <= :high", {":high": serialise(high)}
+    return "", {}
+
+
 def decay_index_entry(state: ScoreState) -> tuple[str, int] | None:
     """(decay_pk, decay_day) while the lead has something to decay; None keeps it out of the sparse index."""
     if state.engagement <= ZERO or state.suppressed or state.last_activity_at is None or state.decay_due == NEVER:
