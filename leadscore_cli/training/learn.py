@@ -47,6 +47,8 @@ from leadscore.predictive.artefact import (
     Histogram,
 )
 from leadscore.predictive.features import FEATURE_SET_VERSION, feature_group, feature_transform, group_description
+from leadscore_cli.evaluation.predictive import expected_calibration_error as ece_of_bins
+from leadscore_cli.evaluation.predictive import reliability
 from leadscore_cli.training.examples import TARGET, Example
 
 # Minimums, and why. A penalised logistic regression can learn from fewer events per variable than the
@@ -217,14 +219,13 @@ def fit_calibrated(
 def expected_calibration_error(
     probabilities: NDArray[np.float64], outcomes: NDArray[np.int_], bins: int = ECE_BINS
 ) -> float:
-    """ECE: the count-weighted mean |observed rate - mean probability| over equal-width probability bins."""
-    which = np.minimum((probabilities * bins).astype(int), bins - 1)
-    error = 0.0
-    for b in range(bins):
-        inside = which == b
-        if inside.any():
-            error += inside.sum() / len(probabilities) * abs(outcomes[inside].mean() - probabilities[inside].mean())
-    return float(error)
+    """ECE: the count-weighted mean |observed rate - mean probability| over equal-width probability bins.
+
+    The bins and the gap are `leadscore evaluate`'s own (evaluation.predictive), so the training report and
+    the evaluation measure calibration with one definition.
+    """
+    calibration = reliability(probabilities.tolist(), [bool(outcome) for outcome in outcomes], bins)
+    return ece_of_bins(calibration) or 0.0
 
 
 def lift_by_decile(probabilities: NDArray[np.float64], outcomes: NDArray[np.int_]) -> list[dict[str, float]]:
