@@ -1,5 +1,6 @@
 """Scheduled ({"action": "report"}): every sales alert still without feedback after FEEDBACK_SLA_HOURS is
-reported to the ops topic, once (services/feedback_sla.py)."""
+reported to the ops topic, once; one still unanswered after FEEDBACK_SLA_EXPIRY_DAYS leaves the awaiting list
+(services/feedback_sla.py)."""
 
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ def build_service(settings: FeedbackSlaSettings) -> FeedbackSla:
         publisher=SnsAlertPublisher(client("sns"), settings.ops_topic_arn),
         model_ids=sorted(load_models(settings.models_dir)),
         sla_hours=settings.sla_hours,
+        expiry_days=settings.expiry_days,
         clock=clock.now_epoch,
     )
 
@@ -47,8 +49,12 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, i
     run = build_service(FeedbackSlaSettings.from_env(os.environ)).run()
     metrics.add_metric(name="FeedbackSlaReported", unit=MetricUnit.Count, value=run.reported)
     metrics.add_metric(name="FeedbackSlaPublishFailed", unit=MetricUnit.Count, value=run.failed)
-    if run.reported or run.failed:
-        logger.info("feedback SLA run", extra={"reported": run.reported, "failed": run.failed, "skipped": run.skipped})
+    metrics.add_metric(name="FeedbackSlaExpired", unit=MetricUnit.Count, value=run.expired)
+    if run.reported or run.failed or run.expired:
+        logger.info(
+            "feedback SLA run",
+            extra={"reported": run.reported, "failed": run.failed, "skipped": run.skipped, "expired": run.expired},
+        )
     if run.failed:
         raise SlaReportsNotSent(f"{run.failed} SLA report(s) refused by the ops topic; the next run sends them")
-    return {"reported": run.reported, "failed": run.failed, "skipped": run.skipped}
+    return {"reported": run.reported, "failed": run.failed, "skipped": run.skipped, "expired": run.expired}

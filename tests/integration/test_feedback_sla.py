@@ -21,6 +21,7 @@ from tests.integration.ingest_faults import AwsFaults, Rule
 
 ADA = "ada@analytical-engines.example"
 SLA_HOURS = 24  # template default (FeedbackSlaHours)
+EXPIRY_DAYS = 30  # template default (FeedbackSlaExpiryDays)
 SCHEDULE = "FeedbackSlaSchedule"
 
 
@@ -182,6 +183,30 @@ def test_a_crash_after_publishing_never_sends_a_second_report(
 
     # Then ops had the report once (it was marked reported before the publish)
     assert len(ops_reports(ops)) == 1
+
+
+def test_an_alert_unanswered_past_the_expiry_leaves_the_list_but_not_the_lead(stack: EmulatedStack, ops: str) -> None:
+    # Given an alert reported to ops after the SLA, still without feedback
+    lead_id = an_alerted_lead(stack)
+    clock.advance(timedelta(hours=SLA_HOURS, seconds=1))
+    assert stack.run_schedule(SCHEDULE)["reported"] == 1
+    reader = stack.issuer.mint(["leads:read"])
+    assert len(awaiting(stack, reader)) == 1
+
+    # When the job runs once the expiry (template default, 30 days after the alert) has passed, and again
+    clock.advance(timedelta(days=EXPIRY_DAYS))
+    assert stack.run_schedule(SCHEDULE)["expired"] == 1
+    assert stack.run_schedule(SCHEDULE) == {"reported": 0, "failed": 0, "skipped": 0, "expired": 0}
+
+    # Then it is no longer listed, ops heard of it once, and the lead and its score are untouched
+    assert awaiting(stack, reader) == []
+    assert len(ops_reports(ops)) == 1
+    [item] = stack.score_items()
+    assert "fb_pk" not in item
+    assert "fb_rep" not in item
+    status, _, page = stack.request("GET", f"/leads/{lead_id}", token=reader)
+    assert status == 200
+    assert page["models"][0]["stage"] == "SQL"
 
 
 def test_the_awaiting_list_is_oldest_first_paginated_and_checks_its_parameters(stack: EmulatedStack) -> None:

@@ -6,8 +6,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from leadscore.adapters.feedback_marks import AwaitingAlert
 from leadscore.adapters.memory import InMemoryPublisher
@@ -15,6 +17,7 @@ from leadscore.adapters.memory_feedback import InMemoryFeedbackMarks
 from leadscore.core.identity import lead_id_for
 from leadscore.errors import StoreUnavailable
 from leadscore.models.events import EventType
+from leadscore.models.feedback_sla import FeedbackSlaSettings
 from leadscore.services.feedback_sla import FeedbackSla, compose_report
 from tests.unit.builders import HOUR, MONDAY, PEPPER, FakeClock, a_form_event, a_lead_event, a_scoring_rig
 
@@ -122,6 +125,17 @@ class LostResponses:
     def unmark_reported(self, lead_id: str, model_id: str, alert_at: int, reported_at: int) -> bool:
         return self.inner.unmark_reported(lead_id, model_id, alert_at, reported_at)
 
+    def stale(self, model_id: str, cutoff: int, limit: int, start: Any) -> tuple[list[AwaitingAlert], Any]:
+        return self.inner.stale(model_id, cutoff, limit, start)
+
+    def expire(self, lead_id: str, model_id: str, alert_at: int) -> bool:
+        self.calls.append("expire")
+        applied = self.inner.expire(lead_id, model_id, alert_at)
+        if self.lose > 0:
+            self.lose -= 1
+            raise StoreUnavailable("response lost")
+        return applied
+
 
 def test_a_mark_whose_response_was_lost_is_recognised_on_retry_and_reported_once() -> None:
     # Given an overdue alert, and a store that applies the first mark but loses its response
@@ -181,6 +195,69 @@ def test_a_newer_alert_waits_again_and_is_reported_on_its_own() -> None:
     assert len(ops.published) == 2
 
 
+DAY = 24 * HOUR
+EXPIRY_DAYS = 30
+
+
+def test_a_reported_alert_unanswered_past_the_expiry_leaves_the_list_once() -> None:
+    # Given an alert reported to ops after the SLA
+    sla, marks, ops, clock = an_sla()
+    marks.alerted("lead-a", "default", MONDAY)
+    clock.now = MONDAY + SLA_HOURS * HOUR
+    assert sla.run().reported == 1
+
+    # When the job runs just before the expiry, Then it stays listed as reported
+    clock.now = MONDAY + EXPIRY_DAYS * DAY - 1
+    assert sla.run().expired == 0
+    assert ("lead-a", "default") in marks.marks
+
+    # When it runs at the expiry, and again, Then it leaves the list once, with no second report to ops
+    clock.now = MONDAY + EXPIRY_DAYS * DAY
+    assert sla.run().expired == 1
+    assert sla.run().expired == 0
+    assert marks.marks == {}
+    assert len(ops.published) == 1
+
+
+def test_an_alert_never_expires_before_it_was_reported() -> None:
+    # Given an alert the ops topic refused to hear about for the whole expiry window
+    sla, marks, ops, clock = an_sla()
+    marks.alerted("lead-a", "default", MONDAY)
+    clock.now = MONDAY + (EXPIRY_DAYS + 5) * DAY
+    ops.fail_next = 1
+
+    # When the job runs, Then it is not expired unreported: it waits, and the next run reports it first
+    run = sla.run()
+    assert (run.failed, run.expired) == (1, 0)
+    assert sla.run().reported == 1
+    assert len(ops.published) == 1
+
+
+def test_a_newer_alert_is_not_expired_with_the_old_one() -> None:
+    # Given a reported alert, and the job's Query of old reported alerts already made
+    sla, marks, _ops, clock = an_sla()
+    marks.alerted("lead-a", "default", MONDAY)
+    clock.now = MONDAY + SLA_HOURS * HOUR
+    sla.run()
+    [stale], _ = marks.stale("default", MONDAY + EXPIRY_DAYS * DAY, 10, None)
+
+    # When the lead is alerted again before the expiry write lands
+    marks.alerted("lead-a", "default", MONDAY + EXPIRY_DAYS * DAY)
+
+    # Then the write for the old alert changes nothing: the new alert still waits for feedback
+    assert not marks.expire(stale.lead_id, stale.model_id, stale.alert_at)
+    assert marks.marks[("lead-a", "default")].reported_at is None
+
+
+def test_the_expiry_must_outlast_the_sla() -> None:
+    # Given an expiry shorter than the SLA, When the settings are read, Then they are refused, naming both
+    environ = {"LEADS_TABLE_NAME": "t", "SCORING_MODELS_DIR": "/opt/models", "OPS_TOPIC_ARN": "arn"}
+    with pytest.raises(ValidationError, match="FEEDBACK_SLA_EXPIRY_DAYS"):
+        FeedbackSlaSettings.from_env({**environ, "FEEDBACK_SLA_HOURS": "72", "FEEDBACK_SLA_EXPIRY_DAYS": "3"})
+    settings = FeedbackSlaSettings.from_env(environ)
+    assert (settings.sla_hours, settings.expiry_days) == (24, 30)
+
+
 def test_the_report_subject_is_one_short_line() -> None:
     # Given a long model id, When the report is composed, Then its subject fits SNS (<= 100 chars, one line)
     alert = AwaitingAlert("lead-a", "m" * 64, MONDAY, None, Decimal("101.5"), "SQL", Decimal(60), Decimal("41.5"))
@@ -190,13 +267,31 @@ def test_the_report_subject_is_one_short_line() -> None:
     assert "total 101.5" in message.body
 
 
+@dataclass
+class ExpiryLog:
+    """The fake marks, recording which alerts left the list by expiry, and when."""
+
+    inner: InMemoryFeedbackMarks = field(default_factory=InMemoryFeedbackMarks)
+    clock: FakeClock = field(default_factory=FakeClock)
+    expired: list[tuple[str, int, int]] = field(default_factory=list)  # (lead, alert_at, when)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def expire(self, lead_id: str, model_id: str, alert_at: int) -> bool:
+        done = self.inner.expire(lead_id, model_id, alert_at)
+        if done:
+            self.expired.append((lead_id, alert_at, self.clock.now))
+        return done
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     steps=st.lists(
         st.tuples(
-            st.sampled_from(["alert", "feedback", "run", "fail_next", "wait"]),
+            st.sampled_from(["alert", "feedback", "run", "fail_next", "wait", "wait_days"]),
             st.integers(0, 3),  # which lead
-            st.integers(1, 30),  # hours
+            st.integers(1, 30),  # hours, or days with "wait_days" (past the expiry too)
         ),
         max_size=40,
     )
@@ -205,7 +300,9 @@ def test_no_alert_is_ever_reported_twice_and_every_unanswered_one_is_reported(
     steps: list[tuple[str, int, int]],
 ) -> None:
     # Given any interleaving of alerts, feedback, job runs, ops-topic failures and time passing
-    sla, marks, ops, clock = an_sla()
+    clock = FakeClock()
+    log = ExpiryLog(clock=clock)
+    sla, marks, ops, _ = an_sla(marks=log, clock=clock)
     for action, lead, hours in steps:
         lead_id = f"lead-{lead}"
         if action == "alert":
@@ -216,6 +313,8 @@ def test_no_alert_is_ever_reported_twice_and_every_unanswered_one_is_reported(
             sla.run()
         elif action == "fail_next":
             ops.fail_next += 1
+        elif action == "wait_days":
+            clock.advance(hours * DAY)
         else:
             clock.advance(hours * HOUR)
         clock.advance(1)
@@ -231,6 +330,10 @@ def test_no_alert_is_ever_reported_twice_and_every_unanswered_one_is_reported(
     for (lead_id, _), mark in marks.marks.items():
         assert mark.reported_at is not None
         assert f"sla-{lead_id}-default-{mark.alert_at}" in ids
+    # And an alert only ever left the list by expiry after ops had its report, and once its expiry had passed
+    for lead_id, alert_at, when in log.expired:
+        assert f"sla-{lead_id}-default-{alert_at}" in ids
+        assert when - alert_at >= EXPIRY_DAYS * DAY
 
 
 def test_an_outcome_event_clears_every_models_mark_through_the_scorer() -> None:

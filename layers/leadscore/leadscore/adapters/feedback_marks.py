@@ -8,6 +8,9 @@ sits in the sparse by-awaiting-feedback index (hash `fb_pk`, range `alert_at`); 
 - The SLA job (services/feedback_sla.py) reports an alert still waiting N hours later: ONE conditional write
   moves it to `<model>#reported` and stamps `fb_rep` BEFORE the ops report is published, so any retry finds it
   reported. The job reads the waiting partition only; the API lists both, oldest alert first.
+- An alert reported and still unanswered after the expiry (FeedbackSlaExpiryDays) leaves the index: the same
+  job removes its mark (one conditional write: still reported, same alert), so the oldest-first list shows
+  what sales can still act on instead of months-old silence. The lead and its stage history stay as they are.
 A new alert for the lead (after a re-arm) puts it back in the waiting partition with the new alert time.
 The exact path's full write never names these attributes, so scoring leaves them as they are.
 """
@@ -121,9 +124,14 @@ class DynamoFeedbackMarks:
 
     def overdue(self, model_id: str, cutoff: int, limit: int, start: Any) -> tuple[list[AwaitingAlert], Any]:
         """Alerts of `model_id` made at or before `cutoff` and still waiting (not reported, no feedback)."""
-        request = awaiting_query(
-            self._table, awaiting_partition(model_id), from_at=None, through_at=cutoff, limit=limit, start=start
-        )
+        return self._page(awaiting_partition(model_id), cutoff, limit, start)
+
+    def stale(self, model_id: str, cutoff: int, limit: int, start: Any) -> tuple[list[AwaitingAlert], Any]:
+        """Alerts of `model_id` made at or before `cutoff`, reported to ops and still without feedback."""
+        return self._page(awaiting_partition(model_id, reported=True), cutoff, limit, start)
+
+    def _page(self, partition: str, cutoff: int, limit: int, start: Any) -> tuple[list[AwaitingAlert], Any]:
+        request = awaiting_query(self._table, partition, from_at=None, through_at=cutoff, limit=limit, start=start)
         response: Any = self._call(self._client.query, **request)
         return [awaiting_from_index(item) for item in response.get("Items", [])], response.get("LastEvaluatedKey")
 
@@ -169,6 +177,20 @@ class DynamoFeedbackMarks:
                 ":waiting": serialise(awaiting_partition(model_id)),
                 ":at": serialise(alert_at),
                 ":rep": serialise(reported_at),
+            },
+        )
+
+    def expire(self, lead_id: str, model_id: str, alert_at: int) -> bool:
+        """The reported alert made at `alert_at` leaves the index; False if feedback or a newer alert came
+        first (a newer alert is waiting again and must stay listed). Idempotent: a retry finds no mark."""
+        return self._conditional(
+            Key=score_key(lead_id, model_id),
+            UpdateExpression="REMOVE #mark, #rep",
+            ConditionExpression="#mark = :reported AND #at = :at",
+            ExpressionAttributeNames={"#mark": MARK, "#rep": REPORTED_AT, "#at": ALERT_AT},
+            ExpressionAttributeValues={
+                ":reported": serialise(awaiting_partition(model_id, reported=True)),
+                ":at": serialise(alert_at),
             },
         )
 

@@ -26,9 +26,17 @@ class InMemoryFeedbackMarks:
             )
 
     def overdue(self, model_id: str, cutoff: int, limit: int, start: Any) -> tuple[list[AwaitingAlert], Any]:
+        return self._page(model_id, False, cutoff, limit, start)
+
+    def stale(self, model_id: str, cutoff: int, limit: int, start: Any) -> tuple[list[AwaitingAlert], Any]:
+        return self._page(model_id, True, cutoff, limit, start)
+
+    def _page(
+        self, model_id: str, reported: bool, cutoff: int, limit: int, start: Any
+    ) -> tuple[list[AwaitingAlert], Any]:
         with self._lock:
             waiting = sorted(
-                (m for m in self.marks.values() if m.model_id == model_id and m.reported_at is None),
+                (m for m in self.marks.values() if m.model_id == model_id and (m.reported_at is not None) == reported),
                 key=lambda m: (m.alert_at, m.lead_id),
             )
         after = (int(start["at"]), str(start["id"])) if start else None
@@ -55,6 +63,15 @@ class InMemoryFeedbackMarks:
             if mark is None or mark.alert_at != alert_at or mark.reported_at != reported_at:
                 return False
             self.marks[(lead_id, model_id)] = replace(mark, reported_at=None)
+            return True
+
+    def expire(self, lead_id: str, model_id: str, alert_at: int) -> bool:
+        with self._lock:
+            self.writes += 1
+            mark = self.marks.get((lead_id, model_id))
+            if mark is None or mark.alert_at != alert_at or mark.reported_at is None:
+                return False
+            del self.marks[(lead_id, model_id)]
             return True
 
     def clear(self, lead_id: str, model_id: str, occurred_at: int) -> bool:

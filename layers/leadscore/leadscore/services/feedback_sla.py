@@ -10,7 +10,12 @@ of each model up to `now - N hours` (adapters/feedback_marks.py), and for each o
 Delivery is at most once by choice, unlike the sales alert outbox (which republishes an attempt "in doubt"):
 the one window left is a process dying between the mark and SNS accepting the report. The alert then shows as
 reported without a report having gone out; it stays in `GET /leads?awaiting_feedback=true` (with its
-`sla_reported_at`) until feedback arrives, so nothing is hidden, and ops never gets the same reminder twice.
+`sla_reported_at`) until feedback arrives or it expires, so nothing is hidden, and ops never gets the same
+reminder twice.
+
+Expiry: a reported alert still unanswered `expiry_days` after it was sent leaves the index (one conditional
+write: still reported, same alert). Without it the list, oldest first, would open on months-old alerts
+nobody will answer; the job reads only the reported partition's old end, so the cost follows the expiries.
 """
 
 from __future__ import annotations
@@ -45,12 +50,17 @@ class FeedbackMarks(Protocol):
 
     def unmark_reported(self, lead_id: str, model_id: str, alert_at: int, reported_at: int) -> bool: ...
 
+    def stale(self, model_id: str, cutoff: int, limit: int, start: Any) -> tuple[list[AwaitingAlert], Any]: ...
+
+    def expire(self, lead_id: str, model_id: str, alert_at: int) -> bool: ...
+
 
 @dataclass
 class SlaRun:
     reported: int = 0
     skipped: int = 0  # answered or reported by someone else between the Query and the mark
     failed: int = 0  # the ops topic refused the report: left waiting for the next run
+    expired: int = 0  # reported, unanswered for expiry_days: left the awaiting-feedback list
 
 
 def _iso(epoch: int) -> str:
@@ -102,6 +112,7 @@ class FeedbackSla:
     model_ids: Sequence[str]
     sla_hours: int
     clock: Callable[[], int]
+    expiry_days: int = 30
     page: int = PAGE
     run_limit: int = RUN_LIMIT
     pause: Callable[[int], None] = field(default=backoff_pause, repr=False)
@@ -110,18 +121,34 @@ class FeedbackSla:
         """Report every alert that has waited `sla_hours` for feedback and was not reported yet."""
         now = self.clock()
         cutoff = now - self.sla_hours * HOUR
+        expired_before = now - self.expiry_days * 24 * HOUR
         run = SlaRun()
         for model_id in self.model_ids:
-            start: Any = None
-            seen = 0
-            while seen < self.run_limit:
-                alerts, start = self.marks.overdue(model_id, cutoff, min(self.page, self.run_limit - seen), start)
-                seen += len(alerts)
-                for alert in alerts:
-                    self._report(alert, now, run)
-                if not start:
-                    break
+            for alert in self._pages(self.marks.overdue, model_id, cutoff):
+                self._report(alert, now, run)
+            for alert in self._pages(self.marks.stale, model_id, expired_before):
+                self._expire(alert, run)
         return run
+
+    def _pages(
+        self, query: Callable[[str, int, int, Any], tuple[list[AwaitingAlert], Any]], model_id: str, cutoff: int
+    ) -> list[AwaitingAlert]:
+        """At most run_limit alerts of one partition up to `cutoff`, oldest first (the rest wait for the next run)."""
+        found: list[AwaitingAlert] = []
+        start: Any = None
+        while len(found) < self.run_limit:
+            alerts, start = query(model_id, cutoff, min(self.page, self.run_limit - len(found)), start)
+            found.extend(alerts)
+            if not start:
+                break
+        return found
+
+    def _expire(self, alert: AwaitingAlert, run: SlaRun) -> None:
+        # False: feedback or a newer alert came since the Query; either way the list is already right.
+        if retry_idempotent(lambda: self.marks.expire(alert.lead_id, alert.model_id, alert.alert_at), pause=self.pause):
+            run.expired += 1
+        else:
+            run.skipped += 1
 
     def _report(self, alert: AwaitingAlert, now: int, run: SlaRun) -> None:
         # Marked first: whatever happens next, no retry and no concurrent run can send this report again.
