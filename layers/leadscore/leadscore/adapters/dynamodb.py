@@ -160,22 +160,7 @@ class DynamoLeadStore:
         try:
             response = self._call(
                 self._client.update_item,
-                Key=score_key(lead_id, model_id),
-                UpdateExpression="SET #pending.#lease = :until, #due = :until, #v = #v + :one",
-                ConditionExpression="#pending.#id = :id AND #pending.#lease <= :now",
-                ExpressionAttributeNames={
-                    "#pending": "pending",
-                    "#lease": "lease",
-                    "#v": "v",
-                    "#id": "id",
-                    "#due": "alert_due",
-                },
-                ExpressionAttributeValues={
-                    ":until": serialise(lease_until),
-                    ":one": serialise(1),
-                    ":id": serialise(alert_id),
-                    ":now": serialise(now),
-                },
+                **_lease_request(lead_id, model_id, alert_id, lease_until, lease_ended_by=now),
                 ReturnValues="ALL_NEW",
             )
         except ClientError:
@@ -223,24 +208,7 @@ class DynamoLeadStore:
     def _set_lease(self, lead_id: str, model_id: str, alert_id: str, lease_until: int) -> None:
         """Move the pending alert's lease (0 releases it), if `alert_id` is still the one pending."""
         try:
-            self._call(
-                self._client.update_item,
-                Key=score_key(lead_id, model_id),
-                UpdateExpression="SET #pending.#lease = :until, #due = :until, #v = #v + :one",
-                ConditionExpression="#pending.#id = :id",
-                ExpressionAttributeNames={
-                    "#pending": "pending",
-                    "#lease": "lease",
-                    "#v": "v",
-                    "#id": "id",
-                    "#due": "alert_due",
-                },
-                ExpressionAttributeValues={
-                    ":until": serialise(lease_until),
-                    ":one": serialise(1),
-                    ":id": serialise(alert_id),
-                },
-            )
+            self._call(self._client.update_item, **_lease_request(lead_id, model_id, alert_id, lease_until))
         except ClientError:
             return  # another alert, or none, is pending now
 
@@ -346,6 +314,32 @@ class DynamoLeadStore:
             attributes={name: _scalar(value) for name, value in data.items()},
             outcome=None if outcome is None else {name: _scalar(value) for name, value in outcome.items()},
         )
+
+
+def _lease_request(
+    lead_id: str, model_id: str, alert_id: str, lease_until: int, *, lease_ended_by: int | None = None
+) -> dict[str, Any]:
+    """The UpdateItem that moves the pending alert's lease to `lease_until` (and its due time in the
+    by-pending-alert index), if `alert_id` is still the one pending and, for a claim, its lease ended by
+    `lease_ended_by`. Bumps the version, like every outbox write, so no full write computed before it wins."""
+    condition = "#pending.#id = :id"
+    values = {":until": serialise(lease_until), ":one": serialise(1), ":id": serialise(alert_id)}
+    if lease_ended_by is not None:
+        condition += " AND #pending.#lease <= :now"
+        values[":now"] = serialise(lease_ended_by)
+    return {
+        "Key": score_key(lead_id, model_id),
+        "UpdateExpression": "SET #pending.#lease = :until, #due = :until, #v = #v + :one",
+        "ConditionExpression": condition,
+        "ExpressionAttributeNames": {
+            "#pending": "pending",
+            "#lease": "lease",
+            "#v": "v",
+            "#id": "id",
+            "#due": "alert_due",
+        },
+        "ExpressionAttributeValues": values,
+    }
 
 
 def _standing(item: dict[str, Any] | None) -> Standing | None:
