@@ -121,8 +121,6 @@ def test_every_event_source_of_a_snapstart_function_invokes_its_alias(deployed: 
 
 
 def test_replaced_versions_are_deleted(deployed: dict[str, Any]) -> None:
-    versions = {
-        name: body for name, body in deployed["Resources"].items() if body["Type"] == "AWS::Lambda::Version"
-    }
+    versions = {name: body for name, body in deployed["Resources"].items() if body["Type"] == "AWS::Lambda::Version"}
     assert len(versions) == len(SNAPSTART_FUNCTIONS)
     assert all(body.get("DeletionPolicy") == "Delete" for body in versions.values())
