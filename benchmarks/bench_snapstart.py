@@ -125,6 +125,10 @@ def run_snapstart(
 def measure(runs: int = cold.RUNS, say: Callable[[str], None] = print, source: Path = cold.ROOT) -> dict[str, Any]:
     artefact = built_artefact(source, say=say)
     log = cold.RequestLog()
+    # moto's backends are this process's: a stack built before (bench_cold_start's) left its resources there.
+    from moto.moto_api._internal.models import moto_api_backend  # noqa: PLC0415
+
+    moto_api_backend.reset()
     figures: dict[str, SnapStartFigures] = {}
     with runtime_directory() as runtime, cold.emulated_stack(log) as stack:
         ingest = "IngestWebhookFunction"
