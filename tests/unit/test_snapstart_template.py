@@ -124,3 +124,15 @@ def test_replaced_versions_are_deleted(deployed: dict[str, Any]) -> None:
     versions = {name: body for name, body in deployed["Resources"].items() if body["Type"] == "AWS::Lambda::Version"}
     assert len(versions) == len(SNAPSTART_FUNCTIONS)
     assert all(body.get("DeletionPolicy") == "Delete" for body in versions.values())
+
+
+def test_the_local_stack_still_wires_the_queues_mapped_to_an_alias() -> None:
+    from local.cfn import Template  # noqa: PLC0415
+
+    # Given the template, whose SQS mappings name `!Ref <Function>.Alias`
+    template = Template(ROOT / "template.yaml")
+    # When the local runner reads its queue sources
+    sources = {(source.function, source.queue) for source in template.queue_sources()}
+    # Then the aliased mappings still reach their functions (locally the alias is the function itself)
+    assert ("ScoreEventsFunction", "LeadEventsQueue") in sources
+    assert ("DecayScoresFunction", "DecaySegmentsQueue") in sources
