@@ -163,11 +163,16 @@ def test_a_primed_decay_job_builds_nothing_for_its_first_segment(stack: Emulated
 def test_priming_leaves_no_secret_cached_and_a_restore_reseeds_random(stack: EmulatedStack) -> None:
     from aws_lambda_powertools.utilities.parameters.constants import DEFAULT_PROVIDERS  # noqa: PLC0415
 
-    # Given a webhook that has served a request (its signing secret is cached) and is then primed and sealed
+    from leadscore.adapters.clients import _clients  # noqa: PLC0415
+
+    # Given a webhook that has served a request (its signing secret is cached, its connections are open)
     assert post_signed(stack, a_submission())[0] == 202
+    assert sum(len(made._endpoint.http_session._manager.pools) for made in _clients.values()) > 0
+    # When it is primed and sealed as before a snapshot
     snapshot(handler_module(stack, "IngestWebhookFunction"))
-    # Then the snapshot would hold no secret value
+    # Then the snapshot would hold no secret value and no open connection
     assert DEFAULT_PROVIDERS["secrets"].store == {}
+    assert sum(len(made._endpoint.http_session._manager.pools) for made in _clients.values()) == 0
     # And two environments restored from one snapshot (same random state) draw different numbers
     state = random.getstate()
     snapstart._reseed()
