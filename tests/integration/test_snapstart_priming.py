@@ -180,3 +180,28 @@ def test_priming_leaves_no_secret_cached_and_a_restore_reseeds_random(stack: Emu
     random.setstate(state)
     snapstart._reseed()
     assert random.random() != first
+
+
+@pytest.mark.parametrize("function", SNAPSTART_FUNCTIONS)
+def test_priming_makes_no_aws_request(stack: EmulatedStack, function: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import botocore.endpoint  # noqa: PLC0415
+
+    requests: list[str] = []
+    original = botocore.endpoint.Endpoint.make_request
+
+    def counting(self: Any, operation_model: Any, request_dict: Any) -> Any:
+        requests.append(operation_model.name)
+        return original(self, operation_model, request_dict)
+
+    # Given a cold handler, every AWS request counted
+    module = handler_module(stack, function)
+    monkeypatch.setattr(botocore.endpoint.Endpoint, "make_request", counting)
+    # When it is primed and sealed as at publish time
+    snapshot(module)
+    # Then nothing was sent (no secret fetched, nothing written): priming runs against in-memory fakes
+    assert requests == []
+    # (and a request through the primed clients is counted: the count sees what the handlers send)
+    from leadscore.adapters.clients import shared_client  # noqa: PLC0415
+
+    shared_client("sqs").list_queues()
+    assert requests == ["ListQueues"]
