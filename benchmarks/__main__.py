@@ -23,6 +23,7 @@ from benchmarks import (
     bench_ledger,
     bench_predictive,
     bench_predictive_serving,
+    bench_snapstart,
     bench_track,
 )
 from local.cfn import Template
@@ -62,10 +63,16 @@ def main() -> None:
         bench_predictive_serving.main(quick=quick)
     print("\n== cold start of each handler: import + first event of the deployed artefact (bench_cold_start.py)")
     cold = bench_cold_start.main(quick=quick)
+    print("\n== SnapStart: after-restore hooks + first event of the deployed artefact, restores (bench_snapstart.py)")
+    snapstart = bench_snapstart.main(quick=quick, classic=cold["figures"])
     print("\n== cost per million events (bench_cost.py)")
     template = Template(bench_cold_start.ROOT / "template.yaml")
     memory = {name: function.memory for name, function in template.functions().items()}
     bench_cost.main(cold["figures"], template.document, memory, dynamodb)
+    print("\n== SnapStart's cost: restores instead of billed INITs, and the snapshot cache (bench_cost.py)")
+    snapstart_functions = [name for name, body in template.of_type("AWS::Serverless::Function").items()
+                           if "SnapStart" in body["Properties"]]  # fmt: skip
+    bench_cost.snapstart_main(cold["figures"], snapstart["snapstart"], memory, snapstart_functions)
 
 
 if __name__ == "__main__":

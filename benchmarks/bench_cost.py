@@ -309,3 +309,79 @@ def memory_sweep(
         billed = _median(_billed_ms(i, memory) for i in singles)
         cold = cold_cpu * cpu_factor(memory)
         say(f"    {memory:5d} MB: {dollars:6.3f} ({billed:.0f} ms per request) | {cold:6.0f} ms")
+
+
+# --- SnapStart (template parameter SnapStart; bench_snapstart.py measures the restores) -------------------
+# https://aws.amazon.com/lambda/pricing/  SnapStart for Python and .NET, us-east-1 (checked 2026-12-02):
+# cache $0.0000015046 per GB-second for as long as the version is active (at least 3 hours for each version
+# published), restore $0.0001397998 per GB restored. Same figures for arm64 and x86_64.
+SNAPSTART_CACHE_PER_GB_SECOND = 0.0000015046
+SNAPSTART_RESTORE_PER_GB = 0.0001397998
+SNAPSTART_CACHE_MINIMUM_SECONDS = 3 * 3600
+SECONDS_PER_MONTH = 730 * 3600  # AWS's pricing month
+# The reference rate the fixed cache is spread over (as the secrets refresh above): 10 webhooks a second.
+REFERENCE_WEBHOOKS_PER_MONTH = 10 * SECONDS_PER_MONTH
+
+
+def gb_second_dollars(cpu_ms: float, memory_mb: int) -> float:
+    """Duration dollars of `cpu_ms` of this box's CPU at the function's CPU share (as the table bills CPU)."""
+    return cpu_ms * cpu_factor(memory_mb) * (memory_mb / 1024) / 1000 * LAMBDA_PER_GB_SECOND
+
+
+def snapstart_cold_start(restore_cpu_ms: float, first_event_cpu_ms: float, memory_mb: int) -> float:
+    """One SnapStart cold start: the restore fee per GB, the billed restore duration (the after-restore hooks;
+    the runtime's own loading is AWS's and not measured) and the first event's CPU, billed like the classic
+    table bills INIT (import + first event)."""
+    return (memory_mb / 1024) * SNAPSTART_RESTORE_PER_GB + gb_second_dollars(
+        restore_cpu_ms + first_event_cpu_ms, memory_mb
+    )
+
+
+def snapstart_cache_per_month(memory_mb: int) -> float:
+    return (memory_mb / 1024) * SNAPSTART_CACHE_PER_GB_SECOND * SECONDS_PER_MONTH
+
+
+def snapstart_main(
+    classic: dict[str, HandlerFigures],
+    snapstart: dict[str, Any],
+    memory_mb: dict[str, int],
+    snapstart_functions: list[str],
+    say: Callable[[str], None] = print,
+) -> dict[str, float]:
+    """Cold starts per million single-event webhooks, classic vs SnapStart, and SnapStart's fixed cache."""
+    shares = {"IngestWebhookFunction": 1.0, "ScoreEventsFunction": 1 / SCORER_BATCH_SINGLE}  # invocations per webhook
+    say(f"  $ per million single-event webhooks, 1 cold start per {INVOCATIONS_PER_COLD_START:,} invocations:")
+    say(f"  {'cold starts of':<24} {'classic (INIT billed)':>22} {'SnapStart':>10}   basis (SnapStart)")
+    totals = [0.0, 0.0]
+    for name, share in shares.items():
+        memory = memory_mb[name]
+        cold_starts = PER_MILLION * share / INVOCATIONS_PER_COLD_START
+        classic_cpu = _median(run.cold_cpu_ms for run in classic[name].runs)
+        figures = snapstart[name]
+        hooks, first = figures.median(lambda r: r.restore_cpu_ms), figures.median(lambda r: r.event_cpu_ms)
+        before, after = (
+            cold_starts * gb_second_dollars(classic_cpu, memory),
+            cold_starts * snapstart_cold_start(hooks, first, memory),
+        )
+        totals[0] += before
+        totals[1] += after
+        say(f"  {name:<24} {before:22.3f} {after:10.3f}   {cold_starts:,.0f} restores x ({memory / 1024:g} GB x "
+            f"${SNAPSTART_RESTORE_PER_GB:.7f} + {hooks + first:.0f} ms CPU x {cpu_factor(memory):.2f}); classic "
+            f"{classic_cpu:.0f} ms CPU")  # fmt: skip
+    say(
+        f"  {'total':<24} {totals[0]:22.3f} {totals[1]:10.3f}   SnapStart adds ${totals[1] - totals[0]:.3f} per million"
+    )
+    monthly = {name: snapstart_cache_per_month(memory_mb[name]) for name in snapstart_functions}
+    fixed = sum(monthly.values())
+    say("  SnapStart's snapshot cache, fixed, per function while its version is active (billed from publication, "
+        f"at least {SNAPSTART_CACHE_MINIMUM_SECONDS // 3600} h per version):")  # fmt: skip
+    for name, dollars in monthly.items():
+        say(f"    {name:<24} {memory_mb[name]:5d} MB: ${dollars:.2f} a month")
+    per_million = fixed / (REFERENCE_WEBHOOKS_PER_MONTH / PER_MILLION)
+    say(f"    all {len(monthly)}: ${fixed:.2f} a month = ${per_million:.3f} per million webhooks at 10 a second "
+        f"({REFERENCE_WEBHOOKS_PER_MONTH / 1e6:.1f} M a month); ${fixed:.2f} per million at 1 M a month")  # fmt: skip
+    return {
+        "snapstart cold starts per million single-event webhooks ($)": totals[1],
+        "classic cold starts per million single-event webhooks ($)": totals[0],
+        "snapstart cache per month, all functions ($)": fixed,
+    }

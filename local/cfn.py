@@ -143,6 +143,7 @@ class Template:
         for body in self.of_type("AWS::Lambda::EventSourceMapping").values():
             props = body["Properties"]
             function = props["FunctionName"].get("Ref") if isinstance(props["FunctionName"], dict) else None
+            function = _function_of(function) if function else None
             if function in self.resources:
                 sources.append(self._queue_source(function, props["EventSourceArn"], props))
         return sources
@@ -197,6 +198,8 @@ class Template:
             return PSEUDO[name]
         if name in self.parameters:
             return self.parameters[name]
+        if _function_of(name) != name:  # SAM's `Fn.Alias` / `Fn.Version`: locally the function itself
+            return self.physical[_function_of(name)].ref
         return self.physical[name].ref
 
     def _sub(self, expression: str, variables: dict[str, Any]) -> Any:
@@ -224,3 +227,15 @@ class Template:
             if name == "Condition":
                 return self.condition(argument)
         return self.resolve(expression)
+
+
+def _function_of(reference: str) -> str:
+    """`MyFunction.Alias` / `MyFunction.Version` (SAM's references to AutoPublishAlias's resources) -> `MyFunction`.
+
+    The local runner invokes the function's code directly; which published version an alias points to is
+    Lambda's business (and SnapStart's, see README "Cold start and cost per event, as deployed").
+    """
+    for suffix in (".Alias", ".Version"):
+        if reference.endswith(suffix):
+            return reference.removesuffix(suffix)
+    return reference

@@ -17,7 +17,7 @@ from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
-from leadscore import clock
+from leadscore import clock, priming, snapstart
 from leadscore.adapters.alert_queue import FifoAlertQueue
 from leadscore.adapters.clients import client
 from leadscore.adapters.dynamodb import DynamoLeadStore
@@ -82,6 +82,15 @@ def run_segment(record: SQSRecord, lambda_context: LambdaContext) -> None:
     metrics.add_metric(name="LeadsRecycled", unit=MetricUnit.Count, value=report.recycled)
     if report.alerts_delivered:
         metrics.add_metric(name="SalesAlerts", unit=MetricUnit.Count, value=report.alerts_delivered)
+
+
+@snapstart.before_snapshot
+def prime() -> None:
+    """SnapStart: the service (models, clients) before the snapshot (snapstart.py); it holds no secret."""
+    build_service(DecaySettings.from_env(os.environ))
+    priming.prime_clients("dynamodb", "sqs")
+    DecaySegment.model_validate_json(DecaySegment(model_id="default", shard=0, now=0).model_dump_json())
+    BatchProcessor(event_type=EventType.SQS)
 
 
 @logger.inject_lambda_context(clear_state=True)

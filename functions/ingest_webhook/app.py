@@ -14,7 +14,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from leadscore import clock
+from leadscore import clock, priming, snapstart
 from leadscore.adapters.clients import client
 from leadscore.adapters.idempotent_queue import IdempotentQueue
 from leadscore.adapters.secrets import SecretMissing, signing_keys
@@ -116,6 +116,19 @@ def dependency_unavailable(exc: Exception) -> Response[Any]:
 @app.not_found
 def not_found(_: Exception) -> Response[Any]:
     return _json(404, {"error": "not_found", "message": "No such route."})
+
+
+@snapstart.before_snapshot
+def prime() -> None:
+    """SnapStart: the first event's setup before the snapshot (snapstart.py); no request, no secret."""
+    settings = IngestSettings.from_env(os.environ)
+    build_service(settings)
+    priming.prime_clients("sqs", "dynamodb", "secretsmanager")
+    priming.prime_secrets_provider()
+    priming.prime_ingest(settings.sources_config_dir, settings.signature_tolerance_seconds)
+    app.resolve(
+        priming.lambda_http_event(), priming.lambda_context()
+    )  # the resolver's machinery, through the not-found route
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)

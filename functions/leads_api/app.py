@@ -16,7 +16,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from leadscore import clock
+from leadscore import clock, priming, snapstart
 from leadscore.adapters.clients import client
 from leadscore.adapters.lead_reads import DynamoLeadsReader
 from leadscore.adapters.secrets import SecretMissing, pepper
@@ -124,6 +124,17 @@ def unavailable(exc: Exception) -> Response[Any]:
 @app.not_found
 def not_found(_: Exception) -> Response[Any]:
     return _json(404, "not_found", "No such route.")
+
+
+@snapstart.before_snapshot
+def prime() -> None:
+    """SnapStart: clients and the resolver before the snapshot (snapstart.py). The service needs the pepper,
+    a secret, so it is built by the first request, as without SnapStart."""
+    priming.prime_clients("dynamodb", "sqs", "secretsmanager")
+    priming.prime_secrets_provider()
+    app.resolve(
+        priming.lambda_http_event(), priming.lambda_context()
+    )  # the resolver's machinery, through the not-found route
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)

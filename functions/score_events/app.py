@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from leadscore import clock
+from leadscore import clock, priming, snapstart
 from leadscore.adapters.alert_queue import FifoAlertQueue
 from leadscore.adapters.clients import client
 from leadscore.adapters.dynamodb import DynamoLeadStore
@@ -159,6 +159,19 @@ def score_record(record: SQSRecord) -> None:
             if outcome.alert_published:
                 metrics.add_metric(name="SalesAlerts", unit=MetricUnit.Count, value=1)
                 logger.info("sales alert handed to the alert queue", extra={"alert_id": outcome.alert_published})
+
+
+@snapstart.before_snapshot
+def prime() -> None:
+    """SnapStart: the first batch's setup before the snapshot (snapstart.py). The service itself needs the
+    pepper (a secret, never in the snapshot), so its parts are built here and the scoring runs in memory."""
+    settings = ScorerSettings.from_env(os.environ)
+    models = load_compiled_models(settings.models_dir)
+    priming.prime_clients("dynamodb", "sqs", "secretsmanager", *(["firehose"] if settings.ledger_stream_name else []))
+    priming.prime_secrets_provider()
+    priming.prime_scoring(models)
+    parse_events(priming.synthetic_event().model_dump_json())
+    BatchProcessor(event_type=EventType.SQS)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -14,7 +14,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from leadscore import clock
+from leadscore import clock, priming, snapstart
 from leadscore.adapters.clients import client
 from leadscore.adapters.rate_limits import InstanceRateLimiter
 from leadscore.adapters.secrets import SecretMissing, signing_keys
@@ -119,6 +119,17 @@ def unavailable(exc: Exception) -> Response[Any]:
 @app.not_found
 def not_found(_: Exception) -> Response[Any]:
     return _json(404, {"error": "not_found", "message": "No such route."})
+
+
+@snapstart.before_snapshot
+def prime() -> None:
+    """SnapStart: the service, its clients and the resolver before the snapshot (snapstart.py); no secret."""
+    build_service(TrackSettings.from_env(os.environ))
+    priming.prime_clients("dynamodb", "sqs", "secretsmanager")
+    priming.prime_secrets_provider()
+    app.resolve(
+        priming.lambda_http_event(), priming.lambda_context()
+    )  # the resolver's machinery, through the not-found route
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)

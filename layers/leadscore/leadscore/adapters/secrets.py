@@ -34,6 +34,11 @@ def _provider() -> Any:
         return provider
 
 
+def secrets_provider() -> Any:
+    """The shared provider, built now if need be (SnapStart's priming builds it before the snapshot)."""
+    return _provider()
+
+
 def secret_json(secret_id: str) -> dict[str, Any]:
     value = _provider().get(secret_id, transform="json", max_age=SECRET_CACHE_SECONDS)
     if not isinstance(value, dict):
