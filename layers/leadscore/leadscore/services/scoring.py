@@ -15,7 +15,7 @@ from leadscore.adapters.ports import AlertPublisher, ProfileStore, ScoreStore
 from leadscore.core.alerts import compose_alert
 from leadscore.core.fast_path import plan_fast_path
 from leadscore.core.identity import lead_id_for
-from leadscore.core.prediction import estimate, store_estimate, worth_a_write
+from leadscore.core.prediction import estimate, predict_into, worth_a_write
 from leadscore.core.rules import CompiledModel
 from leadscore.core.scoring import (
     EventFacts,
@@ -218,20 +218,26 @@ class ScoringService:
         """
         probability = None
         for _ in range(MAX_ATTEMPTS):
-            found = None if state is None else estimate(state, model, facts.occurred_at)
-            if state is None or found is None:  # no predictive block (or no state decoded for it)
+            if state is None or model.predictive is None:  # no predictive block (or no state decoded for it)
                 return probability, None
-            probability = found.probability
-            new = replace(state)  # store_estimate only assigns fields: a shallow copy keeps `state` intact
-            alert = store_estimate(
-                new, found, model, seed=facts.fingerprint, now=now, lease_seconds=self.alert_lease_seconds
+            new = replace(state)  # predict_into only assigns fields: a shallow copy keeps `state` intact
+            predicted = predict_into(
+                new,
+                model,
+                at=facts.occurred_at,
+                seed=facts.fingerprint,
+                now=now,
+                lease_seconds=self.alert_lease_seconds,
             )
+            if predicted is None:
+                return probability, None
+            probability = predicted.estimate.probability
             if not worth_a_write(state, new):
                 return probability, None
             new.version = state.version + 1
             write = self.scores.save(new, expected_version=state.version)
             if write.applied:
-                published = self._deliver_alert(model, new, now, holds_lease=True) if alert else None
+                published = self._deliver_alert(model, new, now, holds_lease=True) if predicted.alert else None
                 return probability, published
             # Another write landed (it may have recorded the crossing already), or the lead was erased (None).
             state = write.current
@@ -257,13 +263,12 @@ class ScoringService:
             result = score_event(facts, model, base, now=now, alert_lease_seconds=self.alert_lease_seconds)
             if result.outcome is not Outcome.APPLIED:
                 return result, wrote_profile
-            found = estimate(result.state, model, facts.occurred_at)
-            if found is not None:  # the predictive block: stored in this same write, at the event's time
-                raised = store_estimate(
-                    result.state, found, model, seed=facts.fingerprint, now=now, lease_seconds=self.alert_lease_seconds
-                )
-                if raised is not None:
-                    result = result._replace(new_alert=raised)
+            predicted = predict_into(  # the predictive block: stored in this same write, at the event's time
+                result.state, model, at=facts.occurred_at, seed=facts.fingerprint, now=now,
+                lease_seconds=self.alert_lease_seconds,
+            )  # fmt: skip
+            if predicted is not None and predicted.alert is not None:
+                result = result._replace(new_alert=predicted.alert)
             if (result.attributes_changed or not base.version) and not (profile_written or wrote_profile):
                 # Before the score write: a crash in between leaves a profile and a retryable event.
                 self.profiles.upsert(lead_id, event.email, event.attributes, facts.occurred_at)
