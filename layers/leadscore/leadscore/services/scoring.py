@@ -33,6 +33,7 @@ from leadscore.ledger.recorder import LedgerRecorder, fast_path_hits
 from leadscore.ledger.records import Standing
 from leadscore.models.events import LeadEvent
 from leadscore.models.outcomes import OUTCOME_TYPES
+from leadscore.services.feedback_clearing import may_hold_a_mark
 from leadscore.services.retry import backoff_pause, retry_idempotent
 
 MAX_ATTEMPTS = 10  # exact-path retries under contention on one lead; then SQS redelivers the event
@@ -62,6 +63,11 @@ class ModelOutcome:
     stage_before: Stage | None = None
     standing: Standing | None = None  # the fast path's totals after its write (it has no state)
     probability: Decimal | None = None  # the predictive block's probability after the event (None: no block)
+
+
+# The paths on which an outcome's scoring read the lead's score item (or wrote it on the version it read):
+# NO_OP reads it for an outcome event (None: no item); the fast path writes blind.
+READ_PATHS = frozenset({Path.NO_OP, Path.EXACT, Path.DUPLICATE})
 
 
 class FeedbackMarksClearing(Protocol):
@@ -123,9 +129,7 @@ class ScoringService:
             if erased():  # feedback on an erased address must not bring its profile back
                 return [ModelOutcome(model.id, Path.SUPPRESSED, None) for model in self.models]
             self.profiles.record_outcome(lead_id, event.email, facts.type, facts.occurred_at, event.properties)
-            if self.feedback_marks is not None:  # ---- feedback SLA: sales answered; stop waiting ----
-                for model in self.models:
-                    self.feedback_marks.clear(lead_id, model.id, facts.occurred_at)
+        read_at = self.clock()  # before any read of the score items (feedback_clearing.py)
         profile_written = False
         outcomes: list[ModelOutcome] = []
         try:
@@ -133,11 +137,25 @@ class ScoringService:
                 outcome, wrote_profile = self._score_under(model, facts, event, lead_id, profile_written, erased=erased)
                 profile_written = profile_written or wrote_profile
                 outcomes.append(outcome)
+            if facts.type in OUTCOME_TYPES and self.feedback_marks is not None:  # ---- feedback SLA ----
+                self._clear_feedback_marks(lead_id, facts.occurred_at, outcomes, read_at)
         finally:  # what was written is recorded, even when a later model fails the record (SQS redelivers)
             suppressed = any(outcome.path is Path.SUPPRESSED for outcome in outcomes)
             if self.ledger is not None and not suppressed:  # an erased address leaves no ledger line
                 self.ledger.append(event, lead_id, self.models, outcomes, recorded_at=self.clock())
         return outcomes
+
+    def _clear_feedback_marks(
+        self, lead_id: str, occurred_at: int, outcomes: Sequence[ModelOutcome], read_at: int
+    ) -> None:
+        """Sales answered: the lead's alerts stop awaiting feedback. A model whose score item, as this outcome's
+        scoring read it, holds no alert the feedback may answer is skipped: its clear could only fail, yet
+        cost a write unit (services/feedback_clearing.py argues why a concurrent alert is not lost)."""
+        assert self.feedback_marks is not None
+        for outcome in outcomes:
+            read = outcome.path in READ_PATHS
+            if may_hold_a_mark(outcome.state, read=read, occurred_at=occurred_at, read_at=read_at):
+                self.feedback_marks.clear(lead_id, outcome.model_id, occurred_at)
 
     def _score_under(
         self,
