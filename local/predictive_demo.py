@@ -17,12 +17,14 @@ import shutil
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import yaml
 
-from local.jwt_issuer import LocalIssuer
-from local.stack import ROOT
+if TYPE_CHECKING:
+    from local.jwt_issuer import LocalIssuer
+
+ROOT = Path(__file__).resolve().parents[1]  # not local.stack's: importing that starts nothing, but costs moto
 
 ARTEFACT = "default-likelihood.json"
 # The README's example stages. A demo lead is judged on two weeks of history: few reach them.

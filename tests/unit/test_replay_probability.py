@@ -117,7 +117,7 @@ def test_the_decay_job_as_replay_runs_it_stores_the_probability_at_the_runs_time
     decayed = [state for state in result.states.values() if state.decayed_day is not None]
     assert decayed
     for state in decayed:
-        at = state.updated_at
+        at = int(state.updated_at or 0)
         found = estimate(state, model, at)
         assert found is not None
         assert state.probability == found.probability
