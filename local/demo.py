@@ -160,7 +160,7 @@ def _weeks_of_silence(stack: DemoStack) -> None:
         return {item["pk"]: item for item in stack.score_items() if item["pk"] in history}
 
     for pk, item in snapshot().items():
-        history[pk].append(f"{_number(round(Decimal(str(item['total'])))):>4} {item['stage']}")
+        history[pk].append(_decay_cell(item))
     elapsed = 0
     for week in DECAY_WEEKS:
         # The schedule is daily; here it fires only at each checkpoint. Decay depends on the days elapsed,
@@ -169,16 +169,23 @@ def _weeks_of_silence(stack: DemoStack) -> None:
         stack.run_schedule("DecaySchedule")
         elapsed = week
         for pk, item in snapshot().items():
-            history[pk].append(f"{_number(round(Decimal(str(item['total'])))):>4} {item['stage']}")
+            history[pk].append(_decay_cell(item))
     _section(f"6. {DECAY_WEEKS[-1]} quiet weeks later: decay (the scheduled job, fired on a simulated clock)")
-    print(f"  {'lead':<22} {'today':>9} " + " ".join(f"{'+' + str(week) + 'w':>9}" for week in DECAY_WEEKS))
+    width = max(len(cell) for cells in history.values() for cell in cells)
+    print(f"  {'lead':<22} {'today':>{width}} " + " ".join(f"{'+' + str(week) + 'w':>{width}}" for week in DECAY_WEEKS))
     for pk in watched:
-        print(f"  {names[pk]:<22} " + " ".join(f"{cell:>9}" for cell in history[pk]))
+        print(f"  {names[pk]:<22} " + " ".join(f"{cell:>{width}}" for cell in history[pk]))
     recycled = [names[pk] for pk, item in snapshot().items() if item.get("recycled_at") and item["stage"] != "SQL"]
     print(
         f"\n  recycled SQL -> MQL (or lower): {', '.join(recycled) or 'none'}; sales alerts sent: {len(stack.alerts())}"
     )
     clock.reset()
+
+
+def _decay_cell(item: dict[str, Any]) -> str:
+    """Total and stage; with a predictive block, the probability the decay job stored too (local/predictive_demo.py)."""
+    cell = f"{_number(round(Decimal(str(item['total'])))):>4} {item['stage']}"
+    return cell if item.get("probability") is None else f"{cell} {percent(item['probability']):>5}"
 
 
 def _suppressed_lead_requests_a_demo(stack: DemoStack, key: str) -> None:
