@@ -11,11 +11,11 @@ import typer
 from rich.table import Table
 
 from leadscore.adapters.dynamodb import DynamoLeadStore
-from leadscore.core.rules import CompiledModel, compile_model
-from leadscore.models.model_files import load_model_file
+from leadscore.core.rules import CompiledModel
 from leadscore_cli.console import console, progress
 from leadscore_cli.ledger_source import read_ledger
 from leadscore_cli.rescoring import Checkpoint, RescorePlan, apply_rescore, plan_rescore
+from leadscore_cli.served_model import load_served_model
 from leadscore_cli.targets import resolve_target
 
 STAGES = ("LEAD", "MQL", "SQL")
@@ -97,7 +97,7 @@ def rescore(  # noqa: PLR0917 - a typer command's options are its parameters
     target = resolve_target(local=local, queue_url=None, table=table, ledger=ledger)
     if target.table is None:
         raise typer.BadParameter("give --table (or LEADSCORE_TABLE), or --local")
-    model = compile_model(load_model_file(model_file))
+    model = load_served_model(model_file)
     store = DynamoLeadStore(boto3.client("dynamodb"), target.table, [model])
     now = datetime.now(UTC)
     plan = _plan(model, target.ledger, store, now)

@@ -1,10 +1,14 @@
 """Rescoring: every lead of the ledger replayed under a (new) model, compared with what is stored, and
 written back with one conditional write per changed lead.
 
-Unchanged leads (same fit, engagement, total, stage and per-rule points) are not written, so a second
-`--apply` writes nothing. Historic crossings raise no alert: the alert bookkeeping of the stored item is
-kept as it is, and a lead the new model puts in SQL is disarmed, unless `alerts=True`, which puts an alert
-in the lead's outbox (delivered by the next decay run's sweep, or the lead's next event).
+Unchanged leads (same fit, engagement, total, stage and per-rule points; for a model with a predictive
+block also the same artefact version, p stage and a probability stored) are not written, so a second
+`--apply` writes nothing. A changed lead's write carries the probability replay computed for it, as the
+scorer and the decay job would have stored it.
+
+Historic crossings raise no alert: the alert bookkeeping of the stored item is kept as it is, and a lead
+the new model puts in SQL is disarmed, unless `alerts=True`, which puts an alert in the lead's
+outbox (delivered by the next decay run's sweep, or the lead's next event).
 """
 
 from __future__ import annotations
@@ -30,6 +34,13 @@ def score_of(state: ScoreState) -> tuple[object, ...]:
     return (state.fit, state.engagement, state.total, state.stage, state.points)
 
 
+def prediction_of(state: ScoreState) -> tuple[object, ...]:
+    """The predictive block's bookkeeping a rescore writes for, as the decay job does (core/prediction.py):
+    another artefact version, another p stage, or a lead with no probability yet. The probability alone
+    drifting (recency features fade daily) is not worth a write: the leads API recomputes it."""
+    return (state.p_version, state.p_stage, state.probability is None)
+
+
 @dataclass(frozen=True)
 class LeadChange:
     lead_id: str
@@ -38,7 +49,10 @@ class LeadChange:
 
     @property
     def changed(self) -> bool:
-        return self.before is None or score_of(self.before) != score_of(self.after)
+        if self.before is None or score_of(self.before) != score_of(self.after):
+            return True
+        served = self.after.p_version is not None  # replayed under a model with a predictive block
+        return served and prediction_of(self.before) != prediction_of(self.after)
 
     @property
     def stage_before(self) -> Stage:
@@ -103,6 +117,11 @@ def rescored_state(change: LeadChange, model: CompiledModel, *, alerts: bool, no
         new.alerts_sent, new.last_alert_at, new.created_at = before.alerts_sent, before.last_alert_at, before.created_at
         new.alert_pending = before.alert_pending  # an alert in flight stays the outbox's
         new.alert_armed = before.alert_armed if after.stage is before.stage else after.alert_armed
+        # The predictive alert's arming likewise: kept unless the p stage moved; a historic rise to SQL is
+        # disarmed below (a rescore raises no predictive alert: the next full write may, once re-armed).
+        new.p_armed = before.p_armed if after.p_stage is before.p_stage else after.p_armed
+    if after.p_stage is Stage.SQL and (before is None or before.p_stage is not Stage.SQL):
+        new.p_armed = False
     crossed = after.stage is Stage.SQL and change.stage_before is not Stage.SQL
     if crossed and new.alert_pending is None:
         new.alert_armed = False  # this crossing is history: no alert for it ...

@@ -13,10 +13,14 @@ LOCAL_STATE = ROOT / ".local-state"  # git-ignored; the ledger lands in .local-s
 
 def demo() -> None:
     from local.demo import play  # noqa: PLC0415
+    from local.predictive_demo import train_and_deploy  # noqa: PLC0415
 
+    # ---- predictive scoring (helper "pwire"): the default model's predictive model, served beside the rules ----
+    print("Training the default model's predictive model (`leadscore train`'s code) to serve beside the rules…")
+    artefact, models_dir = train_and_deploy(LOCAL_STATE)
     started = time.perf_counter()
     print("Starting emulated AWS and creating the resources template.yaml declares…")
-    stack = EmulatedStack(log_level="ERROR", ledger_dir=LOCAL_STATE)
+    stack = EmulatedStack(log_level="ERROR", ledger_dir=LOCAL_STATE, models_dir=models_dir)
     try:
         gateway = stack.serve(port=3000)
         print(f"  ready in {time.perf_counter() - started:.1f}s; webhooks served on {gateway.url}")
@@ -28,7 +32,7 @@ def demo() -> None:
     from local.evaluation_demo import evaluate_population  # noqa: PLC0415
 
     _section("Is the model any good? `leadscore evaluate` on a simulated population with known outcomes")
-    evaluate_population(state=LOCAL_STATE)
+    evaluate_population(state=LOCAL_STATE, predictive=artefact is not None, artefact=artefact)
 
 
 def serve(port: int) -> None:

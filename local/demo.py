@@ -29,6 +29,8 @@ from leadscore.adapters.score_item import RuleKeys
 from leadscore.core.rules import AUTOMATED_SUFFIX, compile_model
 from leadscore.models.model_files import load_model_file
 from local.email_scenario import SES_DETAIL_TYPES, sendgrid_batches, ses_events
+from local.jwt_issuer import LocalIssuer
+from local.predictive_demo import percent, print_probabilities
 from local.scenario import PERSONAS, form_submissions
 from local.website import play_website
 
@@ -50,6 +52,17 @@ class DemoStack(Protocol):
     def publish_ses_event(self, path: str, document: dict[str, Any], detail_type: str = "") -> None: ...
     def run_schedule(self, name: str) -> Any: ...
     def secret(self, logical_id: str) -> dict[str, Any]: ...
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        token: str | None = None,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, dict[str, str], Any]: ...
+
+    issuer: LocalIssuer
 
 
 def sign(key: str, body: bytes, timestamp: int | None = None) -> dict[str, str]:
@@ -121,6 +134,7 @@ def play(stack: DemoStack) -> None:
     _suppressed_lead_requests_a_demo(stack, key)
     play_website(stack, sign, PERSONAS[0].email)  # website: local/website.py
     _print_leaderboard(stack)
+    print_probabilities(stack)  # predictive scoring: local/predictive_demo.py
     _print_alerts(stack)
     _weeks_of_silence(stack)
 
@@ -146,7 +160,7 @@ def _weeks_of_silence(stack: DemoStack) -> None:
         return {item["pk"]: item for item in stack.score_items() if item["pk"] in history}
 
     for pk, item in snapshot().items():
-        history[pk].append(f"{_number(round(Decimal(str(item['total'])))):>4} {item['stage']}")
+        history[pk].append(_decay_cell(item))
     elapsed = 0
     for week in DECAY_WEEKS:
         # The schedule is daily; here it fires only at each checkpoint. Decay depends on the days elapsed,
@@ -155,16 +169,23 @@ def _weeks_of_silence(stack: DemoStack) -> None:
         stack.run_schedule("DecaySchedule")
         elapsed = week
         for pk, item in snapshot().items():
-            history[pk].append(f"{_number(round(Decimal(str(item['total'])))):>4} {item['stage']}")
+            history[pk].append(_decay_cell(item))
     _section(f"6. {DECAY_WEEKS[-1]} quiet weeks later: decay (the scheduled job, fired on a simulated clock)")
-    print(f"  {'lead':<22} {'today':>9} " + " ".join(f"{'+' + str(week) + 'w':>9}" for week in DECAY_WEEKS))
+    width = max(len(cell) for cells in history.values() for cell in cells)
+    print(f"  {'lead':<22} {'today':>{width}} " + " ".join(f"{'+' + str(week) + 'w':>{width}}" for week in DECAY_WEEKS))
     for pk in watched:
-        print(f"  {names[pk]:<22} " + " ".join(f"{cell:>9}" for cell in history[pk]))
+        print(f"  {names[pk]:<22} " + " ".join(f"{cell:>{width}}" for cell in history[pk]))
     recycled = [names[pk] for pk, item in snapshot().items() if item.get("recycled_at") and item["stage"] != "SQL"]
     print(
         f"\n  recycled SQL -> MQL (or lower): {', '.join(recycled) or 'none'}; sales alerts sent: {len(stack.alerts())}"
     )
     clock.reset()
+
+
+def _decay_cell(item: dict[str, Any]) -> str:
+    """Total and stage; with a predictive block, the probability the decay job stored too (local/predictive_demo.py)."""
+    cell = f"{_number(round(Decimal(str(item['total'])))):>4} {item['stage']}"
+    return cell if item.get("probability") is None else f"{cell} {percent(item['probability']):>5}"
 
 
 def _suppressed_lead_requests_a_demo(stack: DemoStack, key: str) -> None:
@@ -253,7 +274,7 @@ def _print_leaderboard(stack: DemoStack) -> None:
     rows = sorted(stack.score_items(), key=lambda item: Decimal(str(item["total"])), reverse=True)
     header = (
         f"  {'#':>2}  {'lead':<22} {'company':<24} {'title':<30} {'fit':>5} {'eng':>5} {'total':>6}  {'stage':<5} "
-        f"{'automated (0 pts)':>17}  notes"
+        f"{'automated (0 pts)':>17} {'p':>6} {'p stage':<7}  notes"
     )
     print(header)
     print("  " + "-" * (len(header) - 2))
@@ -267,7 +288,8 @@ def _print_leaderboard(stack: DemoStack) -> None:
         print(
             f"  {rank:>2}  {name:<22} {str(profile.get('company', '-'))[:24]:<24} "
             f"{str(profile.get('job_title', '-'))[:30]:<30} {_number(item['fit']):>5} {_number(item['eng']):>5} "
-            f"{_number(item['total']):>6}  {item['stage']:<5} {automated or '':>17}  {'; '.join(notes)}"
+            f"{_number(item['total']):>6}  {item['stage']:<5} {automated or '':>17} "
+            f"{percent(item.get('probability')):>6} {item.get('p_stage') or '-':<7}  {'; '.join(notes)}"
         )
     stages = Counter(item["stage"] for item in rows)
     print(

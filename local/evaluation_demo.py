@@ -127,13 +127,15 @@ def evaluate_population(
     half_life_rules: int = 1,
     *,
     predictive: bool = True,
+    artefact: Path | None = None,
 ) -> str:
     """Build the population's ledger, evaluate the default model on it (and a predictive model trained on
-    another seed, if `predictive`), write the report; the summary."""
+    another seed, if `predictive`: `artefact` when the demo trained it already), write the report; the summary."""
     started = time.perf_counter()
     spec: PredictiveSpec | None = None
     if predictive:
-        artefact = train_on_population(TRAIN_LEADS, TRAIN_SEED, state / "predictive" / "default-likelihood.json")
+        if artefact is None:
+            artefact = train_on_population(TRAIN_LEADS, TRAIN_SEED, state / "predictive" / "default-likelihood.json")
         spec = load_spec(artefact) if artefact else None
     population, root = build_population_ledger(leads, seed, state / "population")
     print(f"  {leads} simulated leads, {len(population.events):,} events over 26 weeks, replayed under "

@@ -35,14 +35,17 @@ import boto3
 
 from leadscore.adapters.score_item import RuleKeys, from_item
 from leadscore.core.identity import lead_id_for
-from leadscore.core.rules import CompiledModel, compile_model
+from leadscore.core.rules import CompiledModel
 from leadscore.core.scoring import facts_from_event, new_state, score_event
 from leadscore.core.state import ScoreState
 from leadscore.models.events import LeadEvent
-from leadscore.models.model_files import load_models
+from leadscore.models.served_models import load_served_models
 from leadscore.sources.base import NormaliseContext
 from leadscore.sources.config import load_source_config
 from leadscore.sources.registry import SOURCES
+from local.load_predictive import AUTO, ProbabilityCheck, check_probabilities, served_models
+
+LOCAL_STATE = Path(__file__).resolve().parents[1] / ".local-state"  # where make demo leaves its trained artefact
 
 if TYPE_CHECKING:
     from local.stack import EmulatedStack
@@ -66,6 +69,7 @@ class LoadConfig:
     workers: int = 8  # concurrent senders (API Gateway's concurrency, in miniature)
     max_seconds: float = 120.0  # sending stops then, whatever is left
     seed: int = 7
+    predictive: str = AUTO  # serve the default model's predictive model (local/load_predictive.py)
 
 
 @dataclass(frozen=True)
@@ -213,10 +217,12 @@ class EndState:
     crossings: int = 0
     alerts: int = 0
     alert_mismatches: list[str] = field(default_factory=list)
+    probability: ProbabilityCheck | None = None  # a model served a predictive block
 
     @property
     def ok(self) -> bool:
-        return not (self.lost or self.double_counted or self.wrong_totals or self.alert_mismatches)
+        probability_ok = self.probability is None or self.probability.ok
+        return probability_ok and not (self.lost or self.double_counted or self.wrong_totals or self.alert_mismatches)
 
 
 def expected_scores(
@@ -302,11 +308,14 @@ def sources_dir(stack: EmulatedStack) -> Path:
 def check_stack(stack: EmulatedStack, delivered: Iterable[Planned], received_at: datetime) -> EndState:
     """The stack's stored scores and published alerts against the pure core applied to `delivered` once."""
     models_dir = Path(stack.environment["SCORING_MODELS_DIR"])
-    models = [compile_model(model) for model in load_models(models_dir).values()]
+    models = load_served_models(models_dir)  # with a predictive block's artefact (its rules as compiled alone)
     secret = boto3.client("secretsmanager").get_secret_value(SecretId=stack.environment["LEAD_ID_PEPPER_SECRET_ID"])
     pepper = str(json.loads(secret["SecretString"])["pepper"]).encode()
     expected = expected_scores(unique_events(delivered, received_at, sources_dir(stack)), models, pepper)
-    return check_end_state(raw_items(stack.physical("LeadsTable")), expected, models, len(stack.alerts()))
+    items = raw_items(stack.physical("LeadsTable"))
+    end = check_end_state(items, expected, models, len(stack.alerts()))
+    end.probability = check_probabilities(items, models)  # predictive scoring: local/load_predictive.py
+    return end
 
 
 def redrive(stack: EmulatedStack) -> int:
@@ -382,7 +391,8 @@ def run(config: LoadConfig) -> int:
           f"{config.leads} leads ({config.hot_leads} hot, {config.hot_share:.0%} of events)")  # fmt: skip
     tap = QueueTap()
     tap.attach()  # before the stack creates its clients: they copy the session's hooks
-    stack = EmulatedStack(log_level="ERROR")
+    models_dir = served_models(config.predictive, LOCAL_STATE)  # predictive scoring: local/load_predictive.py
+    stack = EmulatedStack(log_level="ERROR", models_dir=models_dir)
     stop = threading.Event()
     try:
         gateway = stack.serve(port=0)
@@ -424,7 +434,11 @@ def run(config: LoadConfig) -> int:
         print(f"  end state: {end.leads} leads, {end.events} rule hits expected; lost {len(end.lost)}, "
               f"double-counted {len(end.double_counted)}, wrong totals {len(end.wrong_totals)}; "
               f"{end.alerts} alerts for {end.crossings} crossings")  # fmt: skip
-        for problem in (end.lost + end.double_counted + end.wrong_totals + end.alert_mismatches)[:20]:
+        if end.probability is not None:
+            print(end.probability.line())
+        problems = end.lost + end.double_counted + end.wrong_totals + end.alert_mismatches
+        problems += end.probability.missing if end.probability is not None else []
+        for problem in problems[:20]:
             print(f"    {problem}")
         if len(sent) < len(requests):
             print(f"  (the {config.max_seconds:g} s bound stopped sending: {len(requests) - len(sent)} not sent)")
@@ -444,6 +458,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=defaults.workers)
     parser.add_argument("--max-seconds", type=float, default=defaults.max_seconds)
     parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument(
+        "--predictive",
+        default=defaults.predictive,
+        help="serve the default model's predictive model: auto (make demo's artefact, or train one), off, or "
+        "the artefact's path",
+    )
     arguments = parser.parse_args(argv)
     if not 1 <= arguments.requests <= 100_000 or not 0 < arguments.rate <= 5_000:
         parser.error("--requests must be 1..100000 and --rate 0..5000")
@@ -454,6 +474,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         workers=arguments.workers,
         max_seconds=min(arguments.max_seconds, 900.0),
         seed=arguments.seed,
+        predictive=arguments.predictive,
     )
     return run(config)
 

@@ -42,12 +42,16 @@ class EmulatedStack:
         *,
         log_level: str | None = None,
         ledger_dir: Path | None = None,
+        models_dir: Path | None = None,
     ) -> None:
         """`ledger_dir`: the scorer writes the ledger as files under `<ledger_dir>/ledger/` (LEDGER_DIR), where
-        `leadscore evaluate` reads it; None: through the template's Firehose stream into moto's S3."""
+        `leadscore evaluate` reads it; None: through the template's Firehose stream into moto's S3.
+        `models_dir`: the functions serve the models (and predictive artefacts) of this directory instead of
+        the ScoringModelsLayer's scoring/ (the demo's copy with a predictive block: local/predictive_demo.py)."""
         self.template_path = template_path
         self.log_level = log_level
         self.ledger_dir = ledger_dir
+        self.models_dir = models_dir
         self.emulator = Emulator().start()
         self.gateway: Gateway | None = None
         # Leads API: the local stand-in for the JWT authorizer's issuer (its scope prefix is the template's).
@@ -123,6 +127,8 @@ class EmulatedStack:
         environment |= LOCAL_ENVIRONMENT
         if self.ledger_dir is not None:
             environment["LEDGER_DIR"] = str(self.ledger_dir)
+        if self.models_dir is not None:
+            environment["SCORING_MODELS_DIR"] = str(self.models_dir)
         if self.log_level:
             environment["POWERTOOLS_LOG_LEVEL"] = self.log_level
         return environment

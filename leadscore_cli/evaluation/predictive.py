@@ -24,13 +24,15 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from leadscore.core.prediction import served_probability, stage_on_probability
 from leadscore.core.rules import CompiledModel, compile_model
 from leadscore.core.scoring import new_state
 from leadscore.core.stages import DAY_SECONDS
-from leadscore.core.state import ScoreState
+from leadscore.core.state import STAGE_ORDER, ScoreState, Stage
 from leadscore.ledger.records import LedgerEvent
 from leadscore.ledger.replay import DEFAULT_DECAY_AT, last_run_at, replay
 from leadscore.models.outcomes import OUTCOME_TYPES
@@ -235,8 +237,14 @@ def expected_calibration_error(calibration: Sequence[CalibrationBin]) -> float |
 
 
 def p_stage(probability: float, stages: tuple[float, float]) -> str:
+    """The stage the scorer would store for `probability` (core.prediction's rule, on the served 4 places)."""
     mql, sql = stages
-    return "SQL" if probability >= sql else "MQL" if probability >= mql else "LEAD"
+    return stage_on_probability(served_probability(probability), Decimal(str(mql)), Decimal(str(sql))).value
+
+
+def _reaches(stage: str, probabilities: Sequence[float], stages: tuple[float, float]) -> list[bool]:
+    least = STAGE_ORDER[Stage(stage)]
+    return [STAGE_ORDER[Stage(p_stage(probability, stages))] >= least for probability in probabilities]
 
 
 @dataclass
@@ -294,7 +302,6 @@ def evaluate_predictive(
     features = [features_of(points[row.lead_id].state, compiled, points[row.lead_id].at) for row in leads]
     probabilities = [predictor.predict_features(item).probability for item in features]
     labels = [row.accepted for row in leads]
-    mql, sql = spec.stages
     calibration = reliability(probabilities, labels)
     notes = []
     if predictor.base_model_version != model.version:
@@ -314,8 +321,8 @@ def evaluate_predictive(
         labels=labels,
         auc=roc_auc(probabilities, labels),
         auc_won=roc_auc(probabilities, [row.won for row in leads]),
-        at_mql=precision_recall([p >= mql for p in probabilities], labels),
-        at_sql=precision_recall([p >= sql for p in probabilities], labels),
+        at_mql=precision_recall(_reaches("MQL", probabilities, spec.stages), labels),
+        at_sql=precision_recall(_reaches("SQL", probabilities, spec.stages), labels),
         by_stage=_by_stage(probabilities, labels, spec.stages),
         calibration=calibration,
         ece=expected_calibration_error(calibration),

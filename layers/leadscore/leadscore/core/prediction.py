@@ -52,16 +52,28 @@ def _places(value: float) -> Decimal:
     return Decimal(f"{value:.4f}")  # 4 places (PLACES), formatted rather than quantized: cheaper
 
 
-def p_stage_for(probability: Decimal, settings: PredictiveSettings) -> Stage | None:
-    """SQL at or above `stages.sql`, MQL at or above `stages.mql`, else LEAD; None without stages."""
-    stages = settings.stages
-    if stages is None:
-        return None
-    if probability >= stages.sql:
+def served_probability(probability: float) -> Decimal:
+    """A probability as serving stores it and stages it: 4 places."""
+    return _places(probability)
+
+
+def stage_on_probability(probability: Decimal, mql: Decimal, sql: Decimal) -> Stage:
+    """SQL at or above `sql`, MQL at or above `mql`, else LEAD: the one rule serving and evaluation share.
+
+    `probability` is the served one (`served_probability`: 4 places), so a lead evaluated offline sits in
+    the stage the scorer stored for it, also right at a threshold.
+    """
+    if probability >= sql:
         return Stage.SQL
-    if probability >= stages.mql:
+    if probability >= mql:
         return Stage.MQL
     return Stage.LEAD
+
+
+def p_stage_for(probability: Decimal, settings: PredictiveSettings) -> Stage | None:
+    """The model's stage on `probability` (`stage_on_probability`); None without stages."""
+    stages = settings.stages
+    return None if stages is None else stage_on_probability(probability, stages.mql, stages.sql)
 
 
 def estimate(state: ScoreState, model: CompiledModel, at: int) -> Estimate | None:
@@ -75,6 +87,36 @@ def estimate(state: ScoreState, model: CompiledModel, at: int) -> Estimate | Non
         (factor.label[:LABEL_LIMIT], _places(factor.contribution)) for factor in prediction.top(TOP_FACTORS)
     )
     return Estimate(probability, factors, p_stage_for(probability, served.settings), served.version, prediction)
+
+
+@dataclass(frozen=True, slots=True)
+class Predicted:
+    """What `predict_into` stored: the estimate, and the predictive alert it raised (if one was owed)."""
+
+    estimate: Estimate
+    alert: PendingAlert | None
+
+
+def predict_into(
+    state: ScoreState,
+    model: CompiledModel,
+    *,
+    at: int,
+    seed: str,
+    now: int,
+    lease_seconds: int,
+) -> Predicted | None:
+    """Estimate `state` at `at` and store the estimate on it (`store_estimate`: `state` is a copy the caller
+    owns and writes); None, `state` untouched, when the model has no predictive block.
+
+    The one place the scorer's exact path, its fast path and the decay job serve the block from: they differ
+    only in the time (`at`: the event's, or the run's), the alert id's seed and when they write.
+    """
+    found = estimate(state, model, at)
+    if found is None:
+        return None
+    alert = store_estimate(state, found, model, seed=seed, now=now, lease_seconds=lease_seconds)
+    return Predicted(found, alert)
 
 
 def predictive_alert_id(state: ScoreState, seed: str) -> str:

@@ -16,18 +16,21 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, time
+from decimal import Decimal
 from itertools import groupby
 
 from leadscore.core.decay import NEVER, DecayResult, apply_decay, epoch_day
 from leadscore.core.identity import lead_id_for
+from leadscore.core.prediction import bookkeeping_changes, estimate, predict_into
 from leadscore.core.rules import ZERO, CompiledModel
-from leadscore.core.scoring import Outcome, new_state, score_event
+from leadscore.core.scoring import EventFacts, Outcome, engagement_hits, new_state, score_event
 from leadscore.core.stages import DAY_SECONDS, day_number
 from leadscore.core.state import ScoreState
 from leadscore.ledger.records import LedgerEvent, LedgerRecord, Standing, build_record, dedupe, read_json_lines
 from leadscore.models.events import LeadEvent
+from leadscore.models.outcomes import OUTCOME_TYPES
 from leadscore.services.decay import _worth_reindexing
 
 # template.yaml's DecayScheduleExpression default: cron(15 2 * * ? *), UTC.
@@ -133,9 +136,18 @@ def _replay_lead(
             state = decay_as_the_job_would(state, model, last_run_at(now, decay_at))
         base = state or new_state(event.lead_id, model)
         scored = score_event(facts, model, base, now=now, alert_lease_seconds=ALERT_LEASE_SECONDS)
+        probability = None
         if scored.outcome is Outcome.APPLIED:
             state = scored.state
+            # The predictive block, as the scorer serves it: stored at the event's time (a predictive alert
+            # waits while the rule alert holds the outbox).
+            predicted = predict_into(
+                state, model, at=now, seed=facts.fingerprint, now=now, lease_seconds=ALERT_LEASE_SECONDS
+            )
+            probability = None if predicted is None else predicted.estimate.probability
             _deliver_alert(state, now)
+        elif state is not None and _scorer_reads(facts, model, scored.outcome):
+            probability = _probability_of(state, model, now)  # the state the scorer read, for its ledger line
         if records is not None:
             records.append(
                 build_record(
@@ -147,11 +159,28 @@ def _replay_lead(
                     standing=Standing.of(scored.state),
                     stage_before=scored.stage_before,
                     recorded_at=now,
+                    probability=probability,
                 )
             )
     if state is not None and decay_at is not None and end is not None:
         state = decay_as_the_job_would(state, model, last_run_at(end, decay_at))
     return state
+
+
+def _scorer_reads(facts: EventFacts, model: CompiledModel, outcome: Outcome) -> bool:
+    """Whether the scorer reads the lead for an event that changes nothing (services/scoring.py): it does for
+    a duplicate, an outcome and an event a rule could match; not for one no rule looks at (no probability)."""
+    return (
+        outcome is Outcome.DUPLICATE
+        or facts.type in OUTCOME_TYPES
+        or bool(facts.attributes)
+        or bool(engagement_hits(facts, model))
+    )
+
+
+def _probability_of(state: ScoreState, model: CompiledModel, at: int) -> Decimal | None:
+    found = estimate(state, model, at)
+    return None if found is None else found.probability
 
 
 def _deliver_alert(state: ScoreState, now: int) -> None:
@@ -174,9 +203,13 @@ def decay_as_the_job_would(state: ScoreState, model: CompiledModel, run_at: int)
     if decayed.state.decay_due == NEVER:
         decayed = _first_run_that_stops(state, model, run_at, decayed)
     new = decayed.state
-    if new is state:
+    if model.predictive is not None:  # the job stores the probability at the run's time (services/decay.py)
+        new = replace(new)  # an unchanged result is the input itself: never mutate that
+        predict_into(new, model, at=run_at, seed=f"d{epoch_day(run_at)}", now=run_at, lease_seconds=ALERT_LEASE_SECONDS)
+        _deliver_alert(new, run_at)
+    elif new is state:
         return state
-    if decayed.changed or _worth_reindexing(state, new, run_at):
+    if decayed.changed or _worth_reindexing(state, new, run_at) or bookkeeping_changes(state, new):
         new.version = state.version + 1
         return new
     return state

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from leadscore.adapters.ports import DecayStore
 from leadscore.core.decay import apply_decay, epoch_day, yyyymmdd
-from leadscore.core.prediction import bookkeeping_changes, estimate, store_estimate
+from leadscore.core.prediction import bookkeeping_changes, predict_into
 from leadscore.core.rules import CompiledModel
 from leadscore.core.state import PendingAlert, ScoreState
 from leadscore.errors import ContentionError, PublishFailed
@@ -129,11 +129,9 @@ class DecayService:
 
     def _predict(self, state: ScoreState, model: CompiledModel, now: int) -> PendingAlert | None:
         """Store the predictive block's estimate at the run's time (a predictive alert, if one is owed)."""
-        found = estimate(state, model, now)
-        if found is None:
-            return None
         lease = self.outbox.alert_lease_seconds if self.outbox is not None else DECAY_ALERT_LEASE
-        return store_estimate(state, found, model, seed=f"d{epoch_day(now)}", now=now, lease_seconds=lease)
+        predicted = predict_into(state, model, at=now, seed=f"d{epoch_day(now)}", now=now, lease_seconds=lease)
+        return None if predicted is None else predicted.alert
 
     def _deliver_stranded_alert(
         self, state: ScoreState, model: CompiledModel, now: int, report: SegmentReport

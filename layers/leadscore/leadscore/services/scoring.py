@@ -15,7 +15,7 @@ from leadscore.adapters.ports import AlertPublisher, ProfileStore, ScoreStore
 from leadscore.core.alerts import compose_alert
 from leadscore.core.fast_path import plan_fast_path
 from leadscore.core.identity import lead_id_for
-from leadscore.core.prediction import estimate, store_estimate, worth_a_write
+from leadscore.core.prediction import estimate, predict_into, worth_a_write
 from leadscore.core.rules import CompiledModel
 from leadscore.core.scoring import (
     EventFacts,
@@ -33,6 +33,7 @@ from leadscore.ledger.recorder import LedgerRecorder, fast_path_hits
 from leadscore.ledger.records import Standing
 from leadscore.models.events import LeadEvent
 from leadscore.models.outcomes import OUTCOME_TYPES
+from leadscore.services.feedback_clearing import may_hold_a_mark
 from leadscore.services.retry import backoff_pause, retry_idempotent
 
 MAX_ATTEMPTS = 10  # exact-path retries under contention on one lead; then SQS redelivers the event
@@ -62,6 +63,11 @@ class ModelOutcome:
     stage_before: Stage | None = None
     standing: Standing | None = None  # the fast path's totals after its write (it has no state)
     probability: Decimal | None = None  # the predictive block's probability after the event (None: no block)
+
+
+# The paths on which an outcome's scoring read the lead's score item (or wrote it on the version it read):
+# NO_OP reads it for an outcome event (None: no item); the fast path writes blind.
+READ_PATHS = frozenset({Path.NO_OP, Path.EXACT, Path.DUPLICATE})
 
 
 class FeedbackMarksClearing(Protocol):
@@ -123,9 +129,7 @@ class ScoringService:
             if erased():  # feedback on an erased address must not bring its profile back
                 return [ModelOutcome(model.id, Path.SUPPRESSED, None) for model in self.models]
             self.profiles.record_outcome(lead_id, event.email, facts.type, facts.occurred_at, event.properties)
-            if self.feedback_marks is not None:  # ---- feedback SLA: sales answered; stop waiting ----
-                for model in self.models:
-                    self.feedback_marks.clear(lead_id, model.id, facts.occurred_at)
+        read_at = self.clock()  # before any read of the score items (feedback_clearing.py)
         profile_written = False
         outcomes: list[ModelOutcome] = []
         try:
@@ -133,11 +137,25 @@ class ScoringService:
                 outcome, wrote_profile = self._score_under(model, facts, event, lead_id, profile_written, erased=erased)
                 profile_written = profile_written or wrote_profile
                 outcomes.append(outcome)
+            if facts.type in OUTCOME_TYPES and self.feedback_marks is not None:  # ---- feedback SLA ----
+                self._clear_feedback_marks(lead_id, facts.occurred_at, outcomes, read_at)
         finally:  # what was written is recorded, even when a later model fails the record (SQS redelivers)
             suppressed = any(outcome.path is Path.SUPPRESSED for outcome in outcomes)
             if self.ledger is not None and not suppressed:  # an erased address leaves no ledger line
                 self.ledger.append(event, lead_id, self.models, outcomes, recorded_at=self.clock())
         return outcomes
+
+    def _clear_feedback_marks(
+        self, lead_id: str, occurred_at: int, outcomes: Sequence[ModelOutcome], read_at: int
+    ) -> None:
+        """Sales answered: the lead's alerts stop awaiting feedback. A model whose score item, as this outcome's
+        scoring read it, holds no alert the feedback may answer is skipped: its clear could only fail, yet
+        cost a write unit (services/feedback_clearing.py argues why a concurrent alert is not lost)."""
+        assert self.feedback_marks is not None
+        for outcome in outcomes:
+            read = outcome.path in READ_PATHS
+            if may_hold_a_mark(outcome.state, read=read, occurred_at=occurred_at, read_at=read_at):
+                self.feedback_marks.clear(lead_id, outcome.model_id, occurred_at)
 
     def _score_under(
         self,
@@ -218,20 +236,26 @@ class ScoringService:
         """
         probability = None
         for _ in range(MAX_ATTEMPTS):
-            found = None if state is None else estimate(state, model, facts.occurred_at)
-            if state is None or found is None:  # no predictive block (or no state decoded for it)
+            if state is None or model.predictive is None:  # no predictive block (or no state decoded for it)
                 return probability, None
-            probability = found.probability
-            new = replace(state)  # store_estimate only assigns fields: a shallow copy keeps `state` intact
-            alert = store_estimate(
-                new, found, model, seed=facts.fingerprint, now=now, lease_seconds=self.alert_lease_seconds
+            new = replace(state)  # predict_into only assigns fields: a shallow copy keeps `state` intact
+            predicted = predict_into(
+                new,
+                model,
+                at=facts.occurred_at,
+                seed=facts.fingerprint,
+                now=now,
+                lease_seconds=self.alert_lease_seconds,
             )
+            if predicted is None:
+                return probability, None
+            probability = predicted.estimate.probability
             if not worth_a_write(state, new):
                 return probability, None
             new.version = state.version + 1
             write = self.scores.save(new, expected_version=state.version)
             if write.applied:
-                published = self._deliver_alert(model, new, now, holds_lease=True) if alert else None
+                published = self._deliver_alert(model, new, now, holds_lease=True) if predicted.alert else None
                 return probability, published
             # Another write landed (it may have recorded the crossing already), or the lead was erased (None).
             state = write.current
@@ -257,13 +281,12 @@ class ScoringService:
             result = score_event(facts, model, base, now=now, alert_lease_seconds=self.alert_lease_seconds)
             if result.outcome is not Outcome.APPLIED:
                 return result, wrote_profile
-            found = estimate(result.state, model, facts.occurred_at)
-            if found is not None:  # the predictive block: stored in this same write, at the event's time
-                raised = store_estimate(
-                    result.state, found, model, seed=facts.fingerprint, now=now, lease_seconds=self.alert_lease_seconds
-                )
-                if raised is not None:
-                    result = result._replace(new_alert=raised)
+            predicted = predict_into(  # the predictive block: stored in this same write, at the event's time
+                result.state, model, at=facts.occurred_at, seed=facts.fingerprint, now=now,
+                lease_seconds=self.alert_lease_seconds,
+            )  # fmt: skip
+            if predicted is not None and predicted.alert is not None:
+                result = result._replace(new_alert=predicted.alert)
             if (result.attributes_changed or not base.version) and not (profile_written or wrote_profile):
                 # Before the score write: a crash in between leaves a profile and a retryable event.
                 self.profiles.upsert(lead_id, event.email, event.attributes, facts.occurred_at)
