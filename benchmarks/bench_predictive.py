@@ -51,9 +51,9 @@ def ledger_events(population: Population) -> list[LedgerEvent]:
 
 
 def population_examples(
-    leads: int, seed: int, model: CompiledModel
+    leads: int, seed: int, model: CompiledModel, *, world: str = "default"
 ) -> tuple[Population, list[LedgerEvent], list[int], list[Example]]:
-    population = simulate_population(leads, seed=seed)
+    population = simulate_population(leads, seed=seed, world=world)
     events = ledger_events(population)
     first, last = (int(moment.timestamp()) for moment in (population.start, population.end))
     times = reference_times(first, last, every_days=EVERY_DAYS, horizon_days=HORIZON_DAYS)
