@@ -57,7 +57,7 @@ def main() -> None:
         bench_evaluate.main(quick=quick)
         print("\n== predictive scoring: trained on one simulated population, judged on another (AUC, ECE, oracle)")
         bench_predictive.main(quick=quick)
-        print("\n== predictive scoring per world: true drivers unlike the default rules; seed A -> seed B, 95 % intervals")
+        print("\n== predictive scoring per world (true drivers unlike the default rules): seed A -> B, 95 % intervals")
         bench_predictive_worlds.main(quick=quick)
         print("\n== leads API reads (moto in-process, Query priced by AWS's size rule)")
         bench_leads.main(quick=quick)
