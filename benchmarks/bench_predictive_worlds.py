@@ -91,19 +91,22 @@ def cross_seed(world: str, train: Built, test: Built, seeds: tuple[int, int], mo
     )
 
 
+def gap_text(comparison: AucComparison) -> str:
+    """The share of the rules-to-oracle gap closed, or why there is none to speak of."""
+    gap, closed = comparison.gap, comparison.gap_closed
+    if gap is None or closed is None or gap.low <= 0:
+        return "no clear gap to the oracle" if gap is None else f"gap to the oracle {gap.text()}: not clear"
+    return f"gap closed {closed.estimate:.0%} [{closed.low:.0%}, {closed.high:.0%}]"
+
+
 def line(result: CrossSeed) -> str:
     c = result.comparison
-    gap = (
-        "n/a"
-        if c.gap_closed is None
-        else f"{c.gap_closed.estimate:.0%} [{c.gap_closed.low:.0%}, {c.gap_closed.high:.0%}]"
-    )
     verdict = "clear" if c.clear else "NOT clear"
     return (
         f"    seed {result.train_seed:>2} -> {result.test_seed:>2}: AUC predictive {c.auc_challenger:.3f} | rules "
         f"{c.auc_baseline:.3f} | oracle {c.auc_oracle or float('nan'):.3f}; difference {c.difference.text()} "
-        f"({verdict}); gap closed {gap}; ECE {result.ece:.3f} ({result.converting} converting leads, base "
-        f"rate {result.base_rate:.3f}, C={result.strength:g})"
+        f"({verdict}); {gap_text(c)}; ECE {result.ece:.3f} ({result.converting} converting leads, base rate "
+        f"{result.base_rate:.3f}, C={result.strength:g})"
     )
 
 

@@ -8,8 +8,9 @@ interval several times too much (DeLong's variance has the same flaw unless it i
 Each replicate weighs every example by how many times its lead was drawn; both scores are judged on the
 same replicate (paired), so what they share (which leads happen to be in the sample) cancels out.
 
-With an oracle score (the generator's true probability), the share of the baseline-to-oracle gap the
-challenger closes is reported too, with its own interval from the same replicates.
+With an oracle score (the generator's true probability), the baseline-to-oracle gap and the share of it
+the challenger closes are reported too, with intervals from the same replicates. A share of a gap that is
+not clearly there (its interval reaches zero) means nothing, and `summary` says so instead of a ratio.
 
 Weighted AUC in one pass per replicate: the examples are sorted by score once; a replicate's positive and
 negative weights are summed per tied score group (`np.add.reduceat`), and AUC = sum over groups of
@@ -51,6 +52,7 @@ class AucComparison:
     auc_baseline: float
     auc_oracle: float | None
     difference: Interval  # AUC(challenger) - AUC(baseline)
+    gap: Interval | None  # AUC(oracle) - AUC(baseline): how much better ranking there is to find
     gap_closed: Interval | None  # (AUC(challenger) - AUC(baseline)) / (AUC(oracle) - AUC(baseline))
     share_not_better: float  # replicates where the challenger did not beat the baseline (one-sided p-value)
     replicates: int
@@ -70,7 +72,9 @@ class AucComparison:
             f"paired bootstrap replicates over {self.leads:,} leads): "
             + ("clearly better" if self.clear else "worse" if self.difference.high < 0 else "not clearly better")
         )
-        if self.gap_closed is not None:
+        if self.gap is not None and self.gap.low <= 0:
+            line += f"; {baseline}-to-oracle gap {self.gap.text()}: not clearly there, nothing to close"
+        elif self.gap_closed is not None:
             line += f"; {baseline}-to-oracle gap closed {self.gap_closed.text(2, signed=False)}"
         return line
 
@@ -145,10 +149,11 @@ def compare_auc(
     valid = np.isfinite(auc["challenger"]) & np.isfinite(auc["baseline"])
     difference = (auc["challenger"] - auc["baseline"])[valid]
     tail = (1 - level) / 2
-    gap_closed = None
+    gap_closed = gap_interval = None
     if "oracle" in auc:
         gap = auc["oracle"][valid] - auc["baseline"][valid]
         point_gap = point["oracle"] - point["baseline"]
+        gap_interval = _interval(point_gap, gap, tail)
         if point_gap > 0:
             with np.errstate(invalid="ignore", divide="ignore"):
                 closed = difference / gap
@@ -159,6 +164,7 @@ def compare_auc(
         auc_baseline=point["baseline"],
         auc_oracle=point.get("oracle"),
         difference=_interval(point["challenger"] - point["baseline"], difference, tail),
+        gap=gap_interval,
         gap_closed=gap_closed,
         share_not_better=float((difference <= 0).mean()),
         replicates=int(valid.sum()),

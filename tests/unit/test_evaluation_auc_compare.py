@@ -94,6 +94,23 @@ def test_a_strictly_better_ranking_gives_an_interval_above_zero_and_closes_part_
     assert result.leads == 300
     assert result.examples == 1200
     assert "clearly better" in result.summary()
+    assert result.gap is not None
+    assert result.gap.low > 0
+
+
+def test_no_share_of_a_gap_is_claimed_when_the_baseline_is_as_good_as_the_oracle() -> None:
+    # Given: the baseline IS the oracle, and a noisy challenger
+    rng = np.random.default_rng(8)
+    latent, labels, leads = _leads_with_weekly_examples(rng)
+    noisy = latent + np.repeat(rng.normal(scale=1.0, size=300), 4)
+    # When
+    result = compare_auc(noisy, latent, labels, leads, oracle=latent, replicates=200)
+    # Then: no gap to close, and the summary says so rather than print a ratio of noise
+    assert result.gap is not None
+    assert result.gap.estimate == 0.0
+    assert result.gap_closed is None
+    assert "not clearly there, nothing to close" in result.summary()
+    assert not result.clear
 
 
 def test_resampling_leads_gives_a_wider_interval_than_pretending_each_example_is_a_lead() -> None:
