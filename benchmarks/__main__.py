@@ -58,7 +58,7 @@ def main() -> None:
         print("\n== predictive scoring: trained on one simulated population, judged on another (AUC, ECE, oracle)")
         bench_predictive.main(quick=quick)
         print("\n== predictive scoring per world (true drivers unlike the default rules): seed A -> B, 95 % intervals")
-        bench_predictive_worlds.main(quick=quick)
+        bench_predictive_worlds.main(quick=quick, worlds=("regulated", "product-led"))
         print("\n== leads API reads (moto in-process, Query priced by AWS's size rule)")
         bench_leads.main(quick=quick)
         print("\n== predictive serving: a predictive block's cost per scored event (core µs; requests, moto)")
