@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
+from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
 from leadscore.core.identity import lead_id_for
 from leadscore.core.rules import CompiledModel, compile_model
@@ -132,9 +133,11 @@ def main(*, quick: bool = False) -> None:
     started = time.perf_counter()
     first, last = times_a[0], times_a[-1]
     try:
-        trained = train_model(
-            examples_a, times_a, model, TrainingOptions(name="bench-likelihood", test_share=0.2), window=(first, last)
-        )
+        with threadpool_limits(limits=1):  # as `leadscore train` does: small fits, shared cores
+            trained = train_model(
+                examples_a, times_a, model, TrainingOptions(name="bench-likelihood", test_share=0.2),
+                window=(first, last),
+            )  # fmt: skip
     except NotEnoughData as refusal:  # a smaller population than the minimums: say so, do not stop make bench
         print(f"  seed {TRAIN_SEED}: {leads:,} leads: training refused: {refusal}")
         return

@@ -75,7 +75,8 @@ class AucComparison:
         if self.gap is not None and self.gap.low <= 0:
             line += f"; {baseline}-to-oracle gap {self.gap.text()}: not clearly there, nothing to close"
         elif self.gap_closed is not None:
-            line += f"; {baseline}-to-oracle gap closed {self.gap_closed.text(2, signed=False)}"
+            closed = self.gap_closed
+            line += f"; {baseline}-to-oracle gap closed {closed.estimate:.0%} [{closed.low:.0%}, {closed.high:.0%}]"
         return line
 
 
