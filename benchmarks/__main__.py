@@ -23,6 +23,7 @@ from benchmarks import (
     bench_ledger,
     bench_predictive,
     bench_predictive_serving,
+    bench_predictive_worlds,
     bench_snapstart,
     bench_track,
 )
@@ -57,6 +58,8 @@ def main() -> None:
         bench_evaluate.main(quick=quick)
         print("\n== predictive scoring: trained on one simulated population, judged on another (AUC, ECE, oracle)")
         bench_predictive.main(quick=quick)
+        print("\n== predictive scoring per world (true drivers unlike the default rules): seed A -> B, 95 % intervals")
+        bench_predictive_worlds.main(quick=quick, worlds=("regulated", "product-led"))
         print("\n== leads API reads (moto in-process, Query priced by AWS's size rule)")
         bench_leads.main(quick=quick)
         print("\n== predictive serving: a predictive block's cost per scored event (core µs; requests, moto)")

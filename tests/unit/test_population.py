@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from functools import cache
 
+import pytest
+
 from leadscore.models.events import EventType
-from local.population import Population, simulate_population, true_probability
+from local.population import WORLDS, Population, simulate_population, true_probability
 
 
 @cache
@@ -86,3 +89,82 @@ def test_outcomes_follow_the_true_probability() -> None:
     assert true_probability(1.0, 1.0) > true_probability(1.0, 0.0)
     assert all(0 < r.true_probability < 1 for r in truth)
     assert all(r.amount is not None for r in truth if r.won)
+
+
+# The default world's population for seed 7 (300 leads) as it was before worlds existed: tests and README
+# figures rely on it, so another world must never change it.
+DEFAULT_WORLD_DIGEST = "933e9ae42e852e8448cb7099a0c40e4a041f33a039dac18baece7e1d3d1a80e1"
+
+
+def _digest(pop: Population) -> str:
+    digest = hashlib.sha256()
+    for e in pop.events:
+        digest.update(repr((e.event_id, e.email, e.type.value, e.occurred_at.isoformat(),
+                            sorted(e.attributes.items()), sorted(e.properties.items()))).encode())  # fmt: skip
+    for row in pop.truth:
+        digest.update(repr(row).encode())
+    return digest.hexdigest()
+
+
+def test_the_default_world_is_draw_for_draw_what_the_generator_always_gave() -> None:
+    # Given / When: seed 7 with the world left out and named
+    # Then: both are the pinned population, event for event and truth row for truth row
+    assert _digest(simulate_population(300, seed=7)) == DEFAULT_WORLD_DIGEST
+    assert _digest(simulate_population(300, seed=7, world="default")) == DEFAULT_WORLD_DIGEST
+
+
+@cache
+def world_population(world: str) -> Population:
+    return simulate_population(500, seed=21, world=world)
+
+
+@pytest.mark.parametrize("world", [name for name in WORLDS if name != "default"])
+def test_another_world_has_the_same_leads_a_similar_funnel_and_other_truths(world: str) -> None:
+    # Given: the same seed in the default world and in another one
+    default, other = world_population("default"), world_population(world)
+    # Then: the same people (profiles are drawn before any world-specific effect)
+    assert [row.email for row in other.truth] == [row.email for row in default.truth]
+    assert other.world == world
+    # and a realistic funnel like the default world's (mean true probability of acceptance 7-14 %)
+    for pop in (default, other):
+        mean = sum(row.true_probability for row in pop.truth) / len(pop.truth)
+        assert 0.07 < mean < 0.14, (pop.world, mean)
+    # but other truths: the leads' true probabilities differ
+    assert [row.true_probability for row in other.truth] != [row.true_probability for row in default.truth]
+
+
+def _mean_probability(pop: Population, industries: set[str]) -> float:
+    industry = {e.email: e.attributes.get("industry") for e in pop.events if e.attributes.get("industry")}
+    rows = [row.true_probability for row in pop.truth if industry.get(row.email) in industries]
+    return sum(rows) / len(rows)
+
+
+def test_in_the_regulated_world_healthcare_and_manufacturing_buy_and_software_does_not() -> None:
+    # Given: the same leads in the default and the regulated world
+    default, regulated = world_population("default"), world_population("regulated")
+    buyers, builders = {"healthcare", "manufacturing"}, {"software", "saas"}
+    # Then: the default world favours software companies, the regulated world the regulated industries
+    assert _mean_probability(default, builders) > _mean_probability(default, buyers)
+    assert _mean_probability(regulated, buyers) > 1.5 * _mean_probability(regulated, builders)
+
+
+def test_in_the_product_led_world_buyers_read_docs_and_start_trials_rather_than_book_demos() -> None:
+    # Given: the same leads in the default and the product-led world
+    forms = {
+        world: Counter(e.properties.get("form_id") for e in world_population(world).events
+                       if e.type is EventType.FORM_SUBMITTED)
+        for world in ("default", "product-led")
+    }  # fmt: skip
+    docs = {
+        world: sum("/docs" in str(e.properties.get("page_url")) for e in world_population(world).events)
+        for world in ("default", "product-led")
+    }
+    # Then: trials outnumber demo requests there (the reverse of the default world), and docs are read more
+    assert forms["default"]["demo-request"] > forms["default"]["free-trial"]
+    assert forms["product-led"]["free-trial"] > forms["product-led"]["demo-request"]
+    assert docs["product-led"] > docs["default"]
+
+
+def test_an_unknown_world_is_refused_with_the_known_ones() -> None:
+    with pytest.raises(ValueError, match="regulated"):
+        simulate_population(10, world="atlantis")

@@ -232,6 +232,12 @@ def test_the_report_measures_a_later_period_than_training(trained: Trained) -> N
     assert min(example.at for example in split.test) >= split.test_from
     held = report["held_out"]
     assert held["auc"]["predictive"] > held["auc"]["rules"]
+    # the margin with its 95 % interval (paired bootstrap over the held-out leads) around that difference
+    margin = held["auc_margin"]
+    assert margin["estimate"] == pytest.approx(held["auc"]["predictive"] - held["auc"]["rules"], abs=2e-4)
+    low, high = margin["interval_95"]
+    assert low <= margin["estimate"] <= high
+    assert margin["clear"] == (low > 0)
     assert 0 <= held["ece"]["predictive"] <= 0.1
     assert len(held["lift_by_decile"]) == 10
     assert held["lift_by_decile"][0]["lift"] > 1
@@ -364,6 +370,8 @@ def test_train_writes_an_artefact_the_scorer_can_load(tmp_path: Path) -> None:
     predictor = load_predictor(out)
     assert (predictor.name, predictor.base_model) == ("default-likelihood", "default")
     assert "Held-out AUC: predictive" in result.output
+    interval = r"95 % interval \[[-+]\d\.\d{3}, [-+]\d\.\d{3}\] over leads: (a|not a) clear margin"
+    assert re.search(interval, result.output)
     assert predictor.artefact.report["held_out"]["auc"]["predictive"] > 0.6
 
 
