@@ -25,7 +25,7 @@ from leadscore.core.scoring import facts_from_event, new_state, score_event
 from leadscore.core.state import ScoreState
 from leadscore.models.model_files import load_model_file
 from leadscore.models.scoring_model import PredictiveSettings, PredictiveStages
-from leadscore.predictive.features import lead_features
+from leadscore.predictive.features import feature_group, lead_features
 from leadscore.predictive.inference import Predictor
 
 PEPPER = b"bench"
@@ -56,7 +56,7 @@ def an_artefact_for(model: CompiledModel, states: list[tuple[ScoreState, int]]) 
     features = [
         {
             "name": name,
-            "group": name.rsplit(":", 1)[0] if name.startswith(("eng:", "auto:")) else name.split(":", 1)[0],
+            "group": feature_group(name),  # as `leadscore train` groups them
             "label": name,
             "transform": "see features.py",
             "mean": 0.0,

@@ -8,7 +8,7 @@ contributes nothing, and the factors (one per rule or feature family) sum with t
 # No `from __future__ import annotations` here: dataclasses parse string annotations with regular
 # expressions, which made this module's import cost milliseconds (README "Predictive scoring").
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -24,6 +24,10 @@ from leadscore.predictive.features import (
 if TYPE_CHECKING:
     from leadscore.core.rules import CompiledModel
     from leadscore.core.state import ScoreState
+    from leadscore.predictive.plan import ServingPlan
+
+# One factor group of a prediction: (group, contribution, label input, label input); see plan.Record.
+Record = tuple[str, float, float | str | None, float | None]
 
 __all__ = ["ArtefactError", "Factor", "Prediction", "Predictor"]
 
@@ -40,11 +44,12 @@ class Factor:
 class Prediction:
     """A lead's probability, its logit and its reasons.
 
-    The reasons are worded on demand: the scorer stores only the top three, so wording (and building) every
-    factor of every prediction was most of the inference cost. `factors` and `top(n)` give the same Factors.
+    The reasons are ranked and worded on demand: the scorer stores only the top three, so ranking, wording
+    (and building) every factor of every prediction was most of the inference cost. `factors` and `top(n)`
+    give the same Factors.
     """
 
-    __slots__ = ("_factors", "_ranked", "_word", "intercept", "logit", "probability")
+    __slots__ = ("_contributions", "_factors", "_order", "_records", "_word", "intercept", "logit", "probability")
 
     def __init__(
         self,
@@ -53,21 +58,24 @@ class Prediction:
         intercept: float,
         factors: tuple[Factor, ...] | None = None,  # given: every non-zero factor, largest |contribution| first
         *,
-        ranked: tuple[tuple[str, float], ...] = (),  # or: (group, contribution), largest first, worded lazily
-        word: Callable[[str, float], Factor] | None = None,
+        records: Sequence[Record] = (),  # or: (group, contribution, label inputs…) in any order, worded lazily
+        word: Callable[[Record], Factor] | None = None,
+        contributions: Sequence[float] | None = None,  # the records' contributions, when already listed
     ) -> None:
         self.probability = probability
         self.logit = logit
         self.intercept = intercept
         self._factors = factors
-        self._ranked = ranked
+        self._records = records
+        self._contributions = contributions
+        self._order: list[int] | None = None
         self._word = word
 
     @property
     def factors(self) -> tuple[Factor, ...]:
         """Every non-zero factor, largest |contribution| first."""
         if self._factors is None:
-            self._factors = self._build(len(self._ranked))
+            self._factors = self._build(len(self._records))
         return self._factors
 
     def top(self, n: int = 3) -> tuple[Factor, ...]:
@@ -77,7 +85,20 @@ class Prediction:
         word = self._word
         if word is None:  # factors were given whole: nothing to word
             return ()
-        return tuple(word(group, contribution) for group, contribution in self._ranked[:n])
+        records = self._records
+        order = self._order
+        if order is None:
+            # Largest |contribution| first, ties in the order the groups came (a stable sort; reverse=True
+            # keeps it). The key is a C method: no Python call per item.
+            contributions = self._contributions
+            if contributions is None:
+                contributions = [record[1] for record in records]
+            magnitudes = list(map(abs, contributions))
+            order = sorted(range(len(records)), key=magnitudes.__getitem__, reverse=True)
+            while order and not magnitudes[order[-1]]:  # zero contributions (last) are no reason
+                order.pop()
+            self._order = order
+        return tuple([word(records[index]) for index in order[:n]])
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Prediction):
@@ -187,10 +208,6 @@ def _label(group: str, kind: str, base: str, features: Mapping[str, float]) -> s
     return base if words is None else words(group, base, features)
 
 
-def _largest_first(item: tuple[str, float]) -> float:
-    return -abs(item[1])
-
-
 # How a group's label varies, which decides its cache key: not at all (a fit rule, webmail), with the one
 # member of a one-hot family that is set (size band, grid cell, attribute value), or with a few values.
 CONSTANT, ONE_HOT, VALUED = 0, 1, 2
@@ -221,8 +238,10 @@ class Predictor:
     """A loaded predictive model: `predict(state, model, at)` for a lead, `predict_features` for features."""
 
     __slots__ = (
+        "_factors",
         "_groups",
         "_labels",
+        "_plans",
         "_weights",
         "artefact",
         "base_model",
@@ -258,6 +277,9 @@ class Predictor:
         # Labels depend on small integers (counts, days) or on one category, so leads share them: each is
         # formatted once.
         self._labels: dict[object, str] = {}
+        self._factors: dict[Record, Factor] = {}  # planned record -> its Factor (see _word)
+        # id(rule model) -> (the model, its serving plan or None when only the reference path computes it)
+        self._plans: dict[int, tuple[CompiledModel, ServingPlan | None]] = {}
 
     @classmethod
     def from_json(cls, text: str | bytes) -> "Predictor":
@@ -265,8 +287,65 @@ class Predictor:
         return cls(parse_artefact(text))
 
     def predict(self, state: "ScoreState", model: "CompiledModel", at: int) -> Prediction:
-        """The lead's probability at epoch second `at`, from its state under the artefact's base model."""
-        return self.predict_features(lead_features(state, model, at))
+        """The lead's probability at epoch second `at`, from its state under the artefact's base model.
+
+        The same Prediction as `predict_features(lead_features(state, model, at))`, to the last bit, computed
+        in one pass over the state by the model's serving plan (plan.py) when the artefact has one.
+        """
+        cached = self._plans.get(id(model))
+        plan = cached[1] if cached is not None and cached[0] is model else self._plan_for(model)
+        if plan is None:
+            return self.predict_features(lead_features(state, model, at))
+        records = plan.records(state, at)
+        contributions = [record[1] for record in records]
+        logit = self.intercept + math.fsum(contributions)
+        return Prediction(
+            sigmoid(logit), logit, self.intercept, records=records, word=self._word, contributions=contributions
+        )
+
+    def _plan_for(self, model: "CompiledModel") -> "ServingPlan | None":
+        from leadscore.predictive.plan import ServingPlan, plannable  # noqa: PLC0415 - built once per model
+
+        weights = self._weights
+        plan = None
+        if plannable({name: entry[1] for name, entry in weights.items()}, model):
+            plan = ServingPlan({name: entry[0] for name, entry in weights.items()}, model)
+        if len(self._plans) > 64:
+            self._plans.clear()
+        self._plans[id(model)] = (model, plan)
+        return plan
+
+    def _word(self, record: Record) -> Factor:
+        """A planned record's Factor: its label keyed and worded as the reference path words it.
+
+        Equal records (same group, contribution and label inputs) are the same Factor, and leads share them
+        (small counts and days, fit rules, bands): each is built once."""
+        factor = self._factors.get(record)
+        if factor is None:
+            factor = self._new_factor(record)
+            if len(self._factors) < MAX_CACHED_LABELS:
+                self._factors[record] = factor
+        return factor
+
+    def _new_factor(self, record: Record) -> Factor:
+        group, contribution, first, second = record
+        mode, kind, words, inputs = self._groups[group]
+        if mode == CONSTANT:
+            return Factor(group, words, contribution)
+        key: object = first if mode == ONE_HOT else (group, first) if len(inputs) == 1 else (group, first, second)
+        labels = self._labels
+        label = labels.get(key)
+        if label is None:
+            # The label reads only the group's inputs (or the one member set): give it those, as features.
+            if mode == ONE_HOT:
+                seen = {str(first): 1.0}
+            else:
+                values = (first, second)[: len(inputs)]
+                seen = {name: value for name, value in zip(inputs, values, strict=True) if isinstance(value, float)}
+            label = _label(group, kind, words, seen)
+            if len(labels) < MAX_CACHED_LABELS:
+                labels[key] = label
+        return Factor(group, label, contribution)
 
     def predict_features(self, features: Mapping[str, float]) -> Prediction:
         weights = self._weights
@@ -280,11 +359,12 @@ class Predictor:
                 if entry[2]:
                     present[group] = name
         logit = self.intercept + math.fsum(by_group.values())
-        ranked = tuple(item for item in sorted(by_group.items(), key=_largest_first) if item[1])
+        records: list[Record] = [(group, contribution, None, None) for group, contribution in by_group.items()]
         groups = self._groups
         labels = self._labels
 
-        def word(group: str, contribution: float) -> Factor:
+        def word(record: Record) -> Factor:
+            group, contribution = record[0], record[1]
             mode, kind, words, inputs = groups[group]
             if mode == CONSTANT:
                 return Factor(group, words, contribution)
@@ -296,4 +376,4 @@ class Predictor:
                     labels[key] = label
             return Factor(group, label, contribution)
 
-        return Prediction(sigmoid(logit), logit, self.intercept, ranked=ranked, word=word)
+        return Prediction(sigmoid(logit), logit, self.intercept, records=records, word=word)
