@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from leadscore.predictive.artefact import Artefact, ArtefactError, parse_artefact
+from leadscore.predictive.artefact import ArtefactError, Checked, checked_artefact
 from leadscore.predictive.features import (
     ACTIVITY_QUARTER_DAYS,
     RULE_RECENCY_DAYS,
@@ -22,8 +22,11 @@ from leadscore.predictive.features import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from leadscore.core.rules import CompiledModel
     from leadscore.core.state import ScoreState
+    from leadscore.predictive.artefact import Artefact
     from leadscore.predictive.plan import ServingPlan
 
 # One factor group of a prediction: (group, contribution, label input, label input); see plan.Record.
@@ -238,12 +241,13 @@ class Predictor:
     """A loaded predictive model: `predict(state, model, at)` for a lead, `predict_features` for features."""
 
     __slots__ = (
+        "_artefact",
+        "_checked",
         "_factors",
         "_groups",
         "_labels",
         "_plans",
         "_weights",
-        "artefact",
         "base_model",
         "base_model_version",
         "intercept",
@@ -251,26 +255,63 @@ class Predictor:
         "version",
     )
 
-    def __init__(self, artefact: Artefact) -> None:
-        self.artefact = artefact
-        self.name = artefact.name
-        self.version = artefact.version
-        self.base_model = artefact.base_model
-        self.base_model_version = artefact.base_model_version
-        a = artefact.calibration.a if artefact.calibration.method == "platt" else 1.0
-        b = artefact.calibration.b if artefact.calibration.method == "platt" else 0.0
-        raw_intercept = artefact.intercept
+    def __init__(self, artefact: "Artefact") -> None:
+        self._artefact: Artefact | None = artefact
+        self._checked: Checked | None = None
+        self._load(
+            (artefact.name, artefact.version, artefact.base_model, artefact.base_model_version),
+            artefact.features,
+            artefact.intercept,
+            artefact.calibration,
+        )
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> "Predictor":
+        """The predictor in an artefact's JSON text; ArtefactError (a ValueError) naming the problem.
+
+        Built from the checked JSON directly: the Artefact NamedTuples are made only if `artefact` is read.
+        """
+        checked = checked_artefact(text)
+        predictor = cls.__new__(cls)
+        predictor._artefact = None
+        predictor._checked = checked
+        names = (checked["name"], checked["version"], checked["base_model"], checked["base_model_version"])
+        predictor._load(names, checked["features"], checked["intercept"], checked["calibration"])
+        return predictor
+
+    @property
+    def artefact(self) -> "Artefact":
+        """The whole artefact (report, drift reference, every feature), as `artefact.parse_artefact` gives it."""
+        if self._artefact is None:
+            from leadscore.predictive.artefact_model import artefact_of  # noqa: PLC0415 - on first use
+
+            assert self._checked is not None  # one of the two is always set
+            self._artefact = artefact_of(self._checked)
+        return self._artefact
+
+    def _load(
+        self,
+        names: tuple[str, str, str, str],
+        features: "Iterable[tuple[str, str, str, str, float, float, float]]",
+        intercept: float,
+        calibration: tuple[str, float, float],
+    ) -> None:
+        self.name, self.version, self.base_model, self.base_model_version = names
+        method, a, b = calibration
+        if method != "platt":
+            a, b = 1.0, 0.0
+        raw_intercept = intercept
         weights: dict[str, tuple[float, str, bool]] = {}  # feature -> (weight, group, in a one-hot family)
         groups: dict[str, tuple[int, str, str, tuple[str, ...]]] = {}  # group -> (mode, kind, words, inputs)
-        for feature in artefact.features:
-            weight = feature.coefficient / feature.scale
-            raw_intercept -= weight * feature.mean
-            if feature.group not in groups:
-                kind = feature.group.split(":", 1)[0]
-                mode, inputs = _label_mode(feature.group, kind)
-                groups[feature.group] = (mode, kind, feature.label, inputs)
+        for name, group, label, _, mean, scale, coefficient in features:
+            weight = coefficient / scale
+            raw_intercept -= weight * mean
+            if group not in groups:
+                kind = group.split(":", 1)[0]
+                mode, inputs = _label_mode(group, kind)
+                groups[group] = (mode, kind, label, inputs)
             if weight:
-                weights[feature.name] = (a * weight, feature.group, groups[feature.group][0] == ONE_HOT)
+                weights[name] = (a * weight, group, groups[group][0] == ONE_HOT)
         self.intercept = a * raw_intercept + b
         self._weights = weights
         self._groups = groups
@@ -280,11 +321,6 @@ class Predictor:
         self._factors: dict[Record, Factor] = {}  # planned record -> its Factor (see _word)
         # id(rule model) -> (the model, its serving plan or None when only the reference path computes it)
         self._plans: dict[int, tuple[CompiledModel, ServingPlan | None]] = {}
-
-    @classmethod
-    def from_json(cls, text: str | bytes) -> "Predictor":
-        """The predictor in an artefact's JSON text; ArtefactError (a ValueError) naming the problem."""
-        return cls(parse_artefact(text))
 
     def predict(self, state: "ScoreState", model: "CompiledModel", at: int) -> Prediction:
         """The lead's probability at epoch second `at`, from its state under the artefact's base model.
