@@ -10,6 +10,7 @@ contributes nothing, and the factors (one per rule or feature family) sum with t
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from leadscore.predictive.artefact import ArtefactError, Checked, checked_artefact
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 
 # One factor group of a prediction: (group, contribution, label input, label input); see plan.Record.
 Record = tuple[str, float, float | str | None, float | None]
+_contribution = itemgetter(1)  # a record's contribution, in C (no Python call per record)
 
 __all__ = ["ArtefactError", "Factor", "Prediction", "Predictor"]
 
@@ -52,7 +54,7 @@ class Prediction:
     give the same Factors.
     """
 
-    __slots__ = ("_contributions", "_factors", "_order", "_records", "_word", "intercept", "logit", "probability")
+    __slots__ = ("_factors", "_order", "_records", "_word", "intercept", "logit", "probability")
 
     def __init__(
         self,
@@ -63,14 +65,12 @@ class Prediction:
         *,
         records: Sequence[Record] = (),  # or: (group, contribution, label inputs…) in any order, worded lazily
         word: Callable[[Record], Factor] | None = None,
-        contributions: Sequence[float] | None = None,  # the records' contributions, when already listed
     ) -> None:
         self.probability = probability
         self.logit = logit
         self.intercept = intercept
         self._factors = factors
         self._records = records
-        self._contributions = contributions
         self._order: list[int] | None = None
         self._word = word
 
@@ -93,10 +93,7 @@ class Prediction:
         if order is None:
             # Largest |contribution| first, ties in the order the groups came (a stable sort; reverse=True
             # keeps it). The key is a C method: no Python call per item.
-            contributions = self._contributions
-            if contributions is None:
-                contributions = [record[1] for record in records]
-            magnitudes = list(map(abs, contributions))
+            magnitudes = list(map(abs, map(_contribution, records)))
             order = sorted(range(len(records)), key=magnitudes.__getitem__, reverse=True)
             while order and not magnitudes[order[-1]]:  # zero contributions (last) are no reason
                 order.pop()
@@ -235,6 +232,7 @@ def _label_mode(group: str, kind: str) -> tuple[int, tuple[str, ...]]:
 
 
 MAX_CACHED_LABELS = 65_536
+MAX_CACHED_FACTORS = 16_384  # a Factor and its record: ~250 B, so ~4 MB at most
 
 
 class Predictor:
@@ -333,11 +331,8 @@ class Predictor:
         if plan is None:
             return self.predict_features(lead_features(state, model, at))
         records = plan.records(state, at)
-        contributions = [record[1] for record in records]
-        logit = self.intercept + math.fsum(contributions)
-        return Prediction(
-            sigmoid(logit), logit, self.intercept, records=records, word=self._word, contributions=contributions
-        )
+        logit = self.intercept + math.fsum(map(_contribution, records))
+        return Prediction(sigmoid(logit), logit, self.intercept, records=records, word=self._word)
 
     def _plan_for(self, model: "CompiledModel") -> "ServingPlan | None":
         from leadscore.predictive.plan import ServingPlan, plannable  # noqa: PLC0415 - built once per model
@@ -359,7 +354,7 @@ class Predictor:
         factor = self._factors.get(record)
         if factor is None:
             factor = self._new_factor(record)
-            if len(self._factors) < MAX_CACHED_LABELS:
+            if len(self._factors) < MAX_CACHED_FACTORS:
                 self._factors[record] = factor
         return factor
 

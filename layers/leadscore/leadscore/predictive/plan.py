@@ -78,7 +78,7 @@ def plannable_names(model: "CompiledModel") -> tuple[frozenset[str], tuple[str, 
 # float(Decimal) formats the number as text and parses it back: the dearest step of a feature. Points take
 # a few hundred distinct values, so each is converted once (equal Decimals convert to the same float; a
 # fresh Decimal's hash costs a fifth of a conversion). The other lookups below are per plan, keyed likewise.
-_MAX_CACHED = 65_536
+_MAX_CACHED = 16_384  # per cache: a few MB at most in a long-lived container
 _SIGNED_LOG1P: dict[Decimal, float] = {}  # rule points -> sign(points) * log1p(|float(points)|)
 _UNSEEN = ("", 0.0, None, None)  # a cache miss (records themselves are None when the lead has no such factor)
 
