@@ -7,8 +7,11 @@ value, a condition, a group's order or a label fails them.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -254,3 +257,46 @@ def test_another_feature_set_is_served_by_the_reference(monkeypatch: pytest.Monk
 
     # When / Then no plan is built
     assert not plannable({"eng:demo_request:hits": "eng:demo_request"}, MODEL)
+
+
+def test_importing_the_predictive_modules_defers_what_the_scorer_does_not_need() -> None:
+    # Given a fresh interpreter
+    deferred = ("json", "pathlib", "leadscore.core.bands", "leadscore.predictive.artefact_model", "pydantic")
+    probe = (
+        "import sys; before = set(sys.modules); "
+        "import leadscore.predictive.inference, leadscore.predictive.artefact, leadscore.predictive.plan; "
+        f"print(','.join(sorted(name for name in {deferred!r} if name in set(sys.modules) - before)))"
+    )
+    layer = Path(__file__).resolve().parents[2] / "layers" / "leadscore"
+
+    # When it imports the modules the scorer serves with
+    loaded = subprocess.run(  # noqa: S603 - our own interpreter
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, env={"PYTHONPATH": str(layer)}
+    ).stdout.strip()
+
+    # Then the artefact's NamedTuples, the JSON and path modules and the size parser's regexes wait for first use
+    assert loaded == ""
+
+
+ONE_BIN = Histogram((0.0, 1.0), (1.0,))
+
+
+def test_the_artefact_read_from_json_is_built_when_read() -> None:
+    # Given an artefact's JSON
+    state, _ = score_all([a_form_event(form_id="demo-request", at=MONDAY - DAY)], MODEL)
+    artefact = Artefact(
+        name="plan-test", version="1", base_model=MODEL.id, base_model_version=MODEL.version,
+        feature_set_version=FEATURE_SET_VERSION, trained_at="t", training_window={"since": "s"}, target="t",
+        intercept=-1.0, calibration=Calibration("platt", 0.8, 0.1), report={"auc": 0.8},
+        drift_reference=DriftReference({"eng:demo_request:hits": ONE_BIN}, ONE_BIN),
+        features=(ArtefactFeature("eng:demo_request:hits", "eng:demo_request", "A demo", "t", 0.2, 0.5, 1.1),),
+    )  # fmt: skip
+
+    # When a predictor is loaded from it / Then it predicts as one built from the artefact, and its artefact
+    # (built on first read) is the same artefact
+    loaded = Predictor.from_json(artefact.to_json())
+    assert loaded.predict(state, MODEL, MONDAY) == Predictor(artefact).predict(state, MODEL, MONDAY)
+    assert loaded.artefact == artefact
+    assert (loaded.name, loaded.version, loaded.base_model, loaded.intercept) == (
+        "plan-test", "1", MODEL.id, Predictor(artefact).intercept,
+    )  # fmt: skip
