@@ -80,7 +80,6 @@ NOT_CATEGORICAL = frozenset({JOB_TITLE, EMAIL_DOMAIN, COMPANY_SIZE, "annual_reve
 MAX_CATEGORY_LENGTH = 40
 
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
-# Tables for the small integers features are made of (days, counts): a lookup instead of exp/log1p.
 
 
 class _Table(dict[int, float]):
@@ -98,6 +97,7 @@ class _Table(dict[int, float]):
         return value
 
 
+# Tables for the small integers features are made of (days, counts): a lookup instead of exp/log1p.
 _TABLE_SIZE = 731
 _RULE_RECENCY = _Table(lambda days: math.exp(-days / RULE_RECENCY_DAYS))
 _WEEK_RECENCY = _Table(lambda days: math.exp(-days / ACTIVITY_WEEK_DAYS))
