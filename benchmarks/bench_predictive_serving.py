@@ -264,13 +264,14 @@ def main(quick: bool = False, say: Callable[[str], None] = print) -> dict[str, A
     load = os.getloadavg()[0]
     say(
         f"  inference, CPU µs per event ({len(states)} leads, {costs['features']:.1f} features and "
-        f"{len(served_artefact.features)} weights; best of 7; load average {load:.1f} on {os.cpu_count()} CPUs):"
+        f"{len(served_artefact.features)} weights; best of 9 interleaved rounds; load average {load:.1f} on "
+        f"{os.cpu_count()} CPUs):"
     )
     say(
         f"    predict {inference['logit_us']:.1f} (probability and logit) + top(3) {inference['top_us']:.1f} "
-        f"= {inference['predictor_us']:.1f} µs (target < 20 µs); before the serving plan "
-        f"(predict_features(lead_features(...)) + top(3)) {inference['before_us']:.1f} µs, of which the feature "
-        f"dict {inference['features_us']:.1f} µs"
+        f"= {inference['predictor_us']:.1f} µs (target < 20 µs); the reference path, as predict ran before "
+        f"the serving plan (predict_features(lead_features(...)) + top(3)): {inference['before_us']:.1f} µs, of "
+        f"which the feature dict {inference['features_us']:.1f} µs"
     )
     say(
         f"    what score_events adds per scored event with the block: estimate {inference['estimate_us']:.1f} "
