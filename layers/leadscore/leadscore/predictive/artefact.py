@@ -1,9 +1,11 @@
 """The versioned predictive-model artefact: one JSON file beside the scoring models (`predictive/<name>.json`).
 
-Parsed with the standard library into NamedTuples, not pydantic models or dataclasses: the scorer loads it
-at cold start and `leadscore.predictive` must stay cheap to import (building a pydantic model or a dataclass
-costs about a millisecond each; a NamedTuple a third of that). Every problem is an `ArtefactError` (a
-ValueError) naming the field.
+Parsed with the standard library (no pydantic: the scorer loads it at cold start and `leadscore.predictive`
+must stay cheap to import). Every problem is an `ArtefactError` (a ValueError) naming the field. The
+artefact as a whole is a set of NamedTuples (`artefact_model.Artefact`, importable from here too), which
+training writes and the report and drift readers use; the scorer never needs them, so they are defined
+only when first used (a NamedTuple class costs a quarter of a millisecond to create, five of them more
+than the rest of the module): `Predictor.from_json` builds its weights from the checked JSON directly.
 
 Shape (artefact_version 1)::
 
@@ -25,81 +27,42 @@ absent). The served logit folds standardisation and calibration into one weight 
 feature contributes nothing and the factors sum with the intercept to the logit.
 """
 
-from __future__ import annotations
-
-import json
 import math
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from leadscore.predictive.artefact_model import Artefact, ArtefactFeature, Calibration, DriftReference, Histogram
     from leadscore.predictive.inference import Predictor
+
+__all__ = [
+    "ARTEFACT_VERSION", "PREDICTIVE_DIR", "Artefact", "ArtefactError", "ArtefactFeature", "Calibration", "Checked",
+    "DriftReference", "Histogram", "checked_artefact", "load_predictor", "parse_artefact",
+]  # fmt: skip
 
 ARTEFACT_VERSION = 1
 PREDICTIVE_DIR = "predictive"  # beside the scoring models: scoring/predictive/, /opt/predictive/ on Lambda
+_MODEL_TYPES = frozenset({"Artefact", "ArtefactFeature", "Calibration", "DriftReference", "Histogram"})
 
 
 class ArtefactError(ValueError):
     """The artefact file is not a usable predictive model (the message names what is wrong)."""
 
 
-class ArtefactFeature(NamedTuple):
-    name: str
-    group: str
-    label: str
-    transform: str
-    mean: float
-    scale: float
-    coefficient: float
+def __getattr__(name: str) -> Any:
+    """`Artefact` and its parts, defined on first use (artefact_model.py)."""
+    if name in _MODEL_TYPES:
+        from leadscore.predictive import artefact_model  # noqa: PLC0415 - defined on first use, see above
 
-
-class Calibration(NamedTuple):
-    method: str = "platt"
-    a: float = 1.0
-    b: float = 0.0
-
-
-class Histogram(NamedTuple):
-    edges: tuple[float, ...]
-    shares: tuple[float, ...]
-
-
-class DriftReference(NamedTuple):
-    features: dict[str, Histogram]
-    probability: Histogram
-
-
-class Artefact(NamedTuple):
-    name: str
-    version: str
-    base_model: str
-    base_model_version: str
-    feature_set_version: int
-    trained_at: str
-    training_window: dict[str, Any]
-    target: str
-    features: tuple[ArtefactFeature, ...]
-    intercept: float
-    calibration: Calibration
-    report: dict[str, Any]
-    drift_reference: DriftReference
-    artefact_version: int = ARTEFACT_VERSION
-
-    def to_json(self) -> str:
-        """The artefact file's text (ValueError on a non-finite number: JSON has none)."""
-        data = self._asdict()
-        data = {"artefact_version": data.pop("artefact_version"), **data}
-        data["features"] = [feature._asdict() for feature in self.features]
-        data["calibration"] = self.calibration._asdict()
-        drift = self.drift_reference
-        data["drift_reference"] = {
-            "features": {name: histogram._asdict() for name, histogram in drift.features.items()},
-            "probability": drift.probability._asdict(),
-        }
-        return json.dumps(data, indent=1, allow_nan=False) + "\n"
+        return getattr(artefact_model, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # ---- Parsing ----------------------------------------------------------------------------------------------
+# A checked artefact in plain data: the JSON object with `features` as (name, group, label, transform, mean,
+# scale, coefficient) tuples, `calibration` as (method, a, b), and each drift histogram as (edges, shares).
+Checked = dict[str, Any]
 
 
 def _field(data: dict[str, Any], name: str, kind: type | tuple[type, ...], where: str = "") -> Any:
@@ -119,7 +82,7 @@ def _field(data: dict[str, Any], name: str, kind: type | tuple[type, ...], where
     return value
 
 
-def _histogram(data: object, where: str) -> Histogram:
+def _histogram(data: object, where: str) -> tuple[tuple[float, ...], tuple[float, ...]]:
     if not isinstance(data, dict):
         raise ArtefactError(f"artefact: {where} must be an object with edges and shares")
     edges = _field(data, "edges", list, where + ".")
@@ -131,39 +94,42 @@ def _histogram(data: object, where: str) -> Histogram:
         raise ArtefactError(
             f"artefact: {where} needs one more edge than shares ({len(edges)} edges, {len(shares)} shares)"
         )
-    return Histogram(tuple(float(x) for x in edges), tuple(float(x) for x in shares))
+    return tuple(float(x) for x in edges), tuple(float(x) for x in shares)
 
 
-def _drift(data: object) -> DriftReference:
+def _drift(data: object) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ArtefactError("artefact: drift_reference must be an object")
     features = _field(data, "features", dict, "drift_reference.")
-    return DriftReference(
-        features={name: _histogram(h, f"drift_reference.features.{name}") for name, h in features.items()},
-        probability=_histogram(_field(data, "probability", dict, "drift_reference."), "drift_reference.probability"),
-    )
+    return {
+        "features": {name: _histogram(h, f"drift_reference.features.{name}") for name, h in features.items()},
+        "probability": _histogram(_field(data, "probability", dict, "drift_reference."), "drift_reference.probability"),
+    }
 
 
-def _feature(data: object, index: int) -> ArtefactFeature:
+def _feature(data: object, index: int) -> tuple[str, str, str, str, float, float, float]:
     where = f"features[{index}]."
     if not isinstance(data, dict):
         raise ArtefactError(f"artefact: features[{index}] must be an object")
     scale = _field(data, "scale", float, where)
     if scale <= 0:
         raise ArtefactError(f"artefact: {where}scale must be positive, got {scale}")
-    return ArtefactFeature(
-        name=_field(data, "name", str, where),
-        group=_field(data, "group", str, where),
-        label=_field(data, "label", str, where),
-        transform=_field(data, "transform", str, where),
-        mean=_field(data, "mean", float, where),
-        scale=scale,
-        coefficient=_field(data, "coefficient", float, where),
+    return (
+        _field(data, "name", str, where),
+        _field(data, "group", str, where),
+        _field(data, "label", str, where),
+        _field(data, "transform", str, where),
+        _field(data, "mean", float, where),
+        scale,
+        _field(data, "coefficient", float, where),
     )
 
 
-def parse_artefact(text: str | bytes) -> Artefact:
-    """The artefact in `text`; ArtefactError naming the first problem (not JSON, a field, a version)."""
+def checked_artefact(text: str | bytes) -> Checked:
+    """The artefact in `text`, checked, as plain data (see `Checked`); ArtefactError naming the first problem
+    (not JSON, a field, a version)."""
+    import json  # noqa: PLC0415 - at load, not at import (the scorer has it already; other readers may not)
+
     try:
         data = json.loads(text)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -185,41 +151,49 @@ def parse_artefact(text: str | bytes) -> Artefact:
         )
     raw_features = _field(data, "features", list)
     features = tuple(_feature(item, index) for index, item in enumerate(raw_features))
-    names = [feature.name for feature in features]
+    names = [feature[0] for feature in features]
     if len(set(names)) != len(names):
         raise ArtefactError("artefact: a feature is listed twice")
     calibration = _field(data, "calibration", dict)
     method = _field(calibration, "method", str, "calibration.")
     if method not in {"platt", "none"}:
         raise ArtefactError(f"artefact: calibration.method {method!r} is not platt or none")
-    return Artefact(
-        artefact_version=version,
-        name=_field(data, "name", str),
-        version=_field(data, "version", str),
-        base_model=_field(data, "base_model", str),
-        base_model_version=_field(data, "base_model_version", str),
-        feature_set_version=feature_set,
-        trained_at=_field(data, "trained_at", str),
-        training_window=_field(data, "training_window", dict),
-        target=_field(data, "target", str),
-        features=features,
-        intercept=_field(data, "intercept", float),
-        calibration=Calibration(
-            method=method,
-            a=_field(calibration, "a", float, "calibration."),
-            b=_field(calibration, "b", float, "calibration."),
+    return {
+        "artefact_version": version,
+        "name": _field(data, "name", str),
+        "version": _field(data, "version", str),
+        "base_model": _field(data, "base_model", str),
+        "base_model_version": _field(data, "base_model_version", str),
+        "feature_set_version": feature_set,
+        "trained_at": _field(data, "trained_at", str),
+        "training_window": _field(data, "training_window", dict),
+        "target": _field(data, "target", str),
+        "features": features,
+        "intercept": _field(data, "intercept", float),
+        "calibration": (
+            method,
+            _field(calibration, "a", float, "calibration."),
+            _field(calibration, "b", float, "calibration."),
         ),
-        report=_field(data, "report", dict),
-        drift_reference=_drift(_field(data, "drift_reference", dict)),
-    )
+        "report": _field(data, "report", dict),
+        "drift_reference": _drift(_field(data, "drift_reference", dict)),
+    }
 
 
-def load_predictor(path: str | Path) -> Predictor:
+def parse_artefact(text: str | bytes) -> "Artefact":
+    """The artefact in `text`; ArtefactError naming the first problem (not JSON, a field, a version)."""
+    from leadscore.predictive.artefact_model import artefact_of  # noqa: PLC0415 - defined on first use
+
+    return artefact_of(checked_artefact(text))
+
+
+def load_predictor(path: "str | Path") -> "Predictor":
     """The Predictor in the artefact file at `path` (ArtefactError if unreadable or invalid)."""
     from leadscore.predictive.inference import Predictor  # noqa: PLC0415 - inference imports this module
 
     try:
-        text = Path(path).read_bytes()
+        with open(path, "rb") as file:  # not pathlib: the scorer's cold start need not import it for this
+            text = file.read()
     except OSError as exc:
         raise ArtefactError(f"artefact: cannot read {path}: {exc.strerror or exc}") from None
     return Predictor.from_json(text)

@@ -34,11 +34,10 @@ transform), so inference is a dot product:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
-
-from leadscore.core.bands import parse_size
 
 if TYPE_CHECKING:
     from leadscore.core.rules import CompiledModel
@@ -81,15 +80,32 @@ NOT_CATEGORICAL = frozenset({JOB_TITLE, EMAIL_DOMAIN, COMPANY_SIZE, "annual_reve
 MAX_CATEGORY_LENGTH = 40
 
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+
+
+class _Table(dict[int, float]):
+    """f(n) for whole numbers 0 <= n < _TABLE_SIZE, each computed on first use (filling 4 x 731 entries at
+    import cost most of this module's import time; a container meets a few dozen of them)."""
+
+    __slots__ = ("_of",)
+
+    def __init__(self, of: Callable[[int], float]) -> None:
+        super().__init__()
+        self._of = of
+
+    def __missing__(self, n: int) -> float:
+        value = self[n] = self._of(n)
+        return value
+
+
 # Tables for the small integers features are made of (days, counts): a lookup instead of exp/log1p.
 _TABLE_SIZE = 731
-_RULE_RECENCY = tuple(math.exp(-days / RULE_RECENCY_DAYS) for days in range(_TABLE_SIZE))
-_WEEK_RECENCY = tuple(math.exp(-days / ACTIVITY_WEEK_DAYS) for days in range(_TABLE_SIZE))
-_QUARTER_RECENCY = tuple(math.exp(-days / ACTIVITY_QUARTER_DAYS) for days in range(_TABLE_SIZE))
-_LOG1P = tuple(math.log1p(count) for count in range(_TABLE_SIZE))
+_RULE_RECENCY = _Table(lambda days: math.exp(-days / RULE_RECENCY_DAYS))
+_WEEK_RECENCY = _Table(lambda days: math.exp(-days / ACTIVITY_WEEK_DAYS))
+_QUARTER_RECENCY = _Table(lambda days: math.exp(-days / ACTIVITY_QUARTER_DAYS))
+_LOG1P = _Table(math.log1p)
 
 
-def _recency(table: tuple[float, ...], days: int, scale: float) -> float:
+def _recency(table: _Table, days: int, scale: float) -> float:
     return table[days] if days < _TABLE_SIZE else math.exp(-days / scale)
 
 
@@ -134,6 +150,8 @@ def _size_band(value: str | Decimal) -> str:
     if isinstance(value, Decimal):
         position: float | None = float(value)
     else:
+        from leadscore.core.bands import parse_size  # noqa: PLC0415 - its patterns compile at import: on first use
+
         band = parse_size(value)
         position = None if band is None else float(band.position)
     if position is None or position < 1:

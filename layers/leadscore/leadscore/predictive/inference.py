@@ -8,11 +8,12 @@ contributes nothing, and the factors (one per rule or feature family) sum with t
 # No `from __future__ import annotations` here: dataclasses parse string annotations with regular
 # expressions, which made this module's import cost milliseconds (README "Predictive scoring").
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
-from leadscore.predictive.artefact import Artefact, ArtefactError, parse_artefact
+from leadscore.predictive.artefact import ArtefactError, Checked, checked_artefact
 from leadscore.predictive.features import (
     ACTIVITY_QUARTER_DAYS,
     RULE_RECENCY_DAYS,
@@ -22,8 +23,16 @@ from leadscore.predictive.features import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from leadscore.core.rules import CompiledModel
     from leadscore.core.state import ScoreState
+    from leadscore.predictive.artefact import Artefact
+    from leadscore.predictive.plan import ServingPlan
+
+# One factor group of a prediction: (group, contribution, label input, label input); see plan.Record.
+Record = tuple[str, float, float | str | None, float | None]
+_contribution = itemgetter(1)  # a record's contribution, in C (no Python call per record)
 
 __all__ = ["ArtefactError", "Factor", "Prediction", "Predictor"]
 
@@ -40,11 +49,12 @@ class Factor:
 class Prediction:
     """A lead's probability, its logit and its reasons.
 
-    The reasons are worded on demand: the scorer stores only the top three, so wording (and building) every
-    factor of every prediction was most of the inference cost. `factors` and `top(n)` give the same Factors.
+    The reasons are ranked and worded on demand: the scorer stores only the top three, so ranking, wording
+    (and building) every factor of every prediction was most of the inference cost. `factors` and `top(n)`
+    give the same Factors.
     """
 
-    __slots__ = ("_factors", "_ranked", "_word", "intercept", "logit", "probability")
+    __slots__ = ("_factors", "_order", "_records", "_word", "intercept", "logit", "probability")
 
     def __init__(
         self,
@@ -53,21 +63,22 @@ class Prediction:
         intercept: float,
         factors: tuple[Factor, ...] | None = None,  # given: every non-zero factor, largest |contribution| first
         *,
-        ranked: tuple[tuple[str, float], ...] = (),  # or: (group, contribution), largest first, worded lazily
-        word: Callable[[str, float], Factor] | None = None,
+        records: Sequence[Record] = (),  # or: (group, contribution, label inputs…) in any order, worded lazily
+        word: Callable[[Record], Factor] | None = None,
     ) -> None:
         self.probability = probability
         self.logit = logit
         self.intercept = intercept
         self._factors = factors
-        self._ranked = ranked
+        self._records = records
+        self._order: list[int] | None = None
         self._word = word
 
     @property
     def factors(self) -> tuple[Factor, ...]:
         """Every non-zero factor, largest |contribution| first."""
         if self._factors is None:
-            self._factors = self._build(len(self._ranked))
+            self._factors = self._build(len(self._records))
         return self._factors
 
     def top(self, n: int = 3) -> tuple[Factor, ...]:
@@ -77,7 +88,17 @@ class Prediction:
         word = self._word
         if word is None:  # factors were given whole: nothing to word
             return ()
-        return tuple(word(group, contribution) for group, contribution in self._ranked[:n])
+        records = self._records
+        order = self._order
+        if order is None:
+            # Largest |contribution| first, ties in the order the groups came (a stable sort; reverse=True
+            # keeps it). The key is a C method: no Python call per item.
+            magnitudes = list(map(abs, map(_contribution, records)))
+            order = sorted(range(len(records)), key=magnitudes.__getitem__, reverse=True)
+            while order and not magnitudes[order[-1]]:  # zero contributions (last) are no reason
+                order.pop()
+            self._order = order
+        return tuple([word(records[index]) for index in order[:n]])
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Prediction):
@@ -187,10 +208,6 @@ def _label(group: str, kind: str, base: str, features: Mapping[str, float]) -> s
     return base if words is None else words(group, base, features)
 
 
-def _largest_first(item: tuple[str, float]) -> float:
-    return -abs(item[1])
-
-
 # How a group's label varies, which decides its cache key: not at all (a fit rule, webmail), with the one
 # member of a one-hot family that is set (size band, grid cell, attribute value), or with a few values.
 CONSTANT, ONE_HOT, VALUED = 0, 1, 2
@@ -215,16 +232,20 @@ def _label_mode(group: str, kind: str) -> tuple[int, tuple[str, ...]]:
 
 
 MAX_CACHED_LABELS = 65_536
+MAX_CACHED_FACTORS = 16_384  # a Factor and its record: ~250 B, so ~4 MB at most
 
 
 class Predictor:
     """A loaded predictive model: `predict(state, model, at)` for a lead, `predict_features` for features."""
 
     __slots__ = (
+        "_artefact",
+        "_checked",
+        "_factors",
         "_groups",
         "_labels",
+        "_plans",
         "_weights",
-        "artefact",
         "base_model",
         "base_model_version",
         "intercept",
@@ -232,41 +253,130 @@ class Predictor:
         "version",
     )
 
-    def __init__(self, artefact: Artefact) -> None:
-        self.artefact = artefact
-        self.name = artefact.name
-        self.version = artefact.version
-        self.base_model = artefact.base_model
-        self.base_model_version = artefact.base_model_version
-        a = artefact.calibration.a if artefact.calibration.method == "platt" else 1.0
-        b = artefact.calibration.b if artefact.calibration.method == "platt" else 0.0
-        raw_intercept = artefact.intercept
+    def __init__(self, artefact: "Artefact") -> None:
+        self._artefact: Artefact | None = artefact
+        self._checked: Checked | None = None
+        self._load(
+            (artefact.name, artefact.version, artefact.base_model, artefact.base_model_version),
+            artefact.features,
+            artefact.intercept,
+            artefact.calibration,
+        )
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> "Predictor":
+        """The predictor in an artefact's JSON text; ArtefactError (a ValueError) naming the problem.
+
+        Built from the checked JSON directly: the Artefact NamedTuples are made only if `artefact` is read.
+        """
+        checked = checked_artefact(text)
+        predictor = cls.__new__(cls)
+        predictor._artefact = None
+        predictor._checked = checked
+        names = (checked["name"], checked["version"], checked["base_model"], checked["base_model_version"])
+        predictor._load(names, checked["features"], checked["intercept"], checked["calibration"])
+        return predictor
+
+    @property
+    def artefact(self) -> "Artefact":
+        """The whole artefact (report, drift reference, every feature), as `artefact.parse_artefact` gives it."""
+        if self._artefact is None:
+            from leadscore.predictive.artefact_model import artefact_of  # noqa: PLC0415 - on first use
+
+            assert self._checked is not None  # one of the two is always set
+            self._artefact = artefact_of(self._checked)
+        return self._artefact
+
+    def _load(
+        self,
+        names: tuple[str, str, str, str],
+        features: "Iterable[tuple[str, str, str, str, float, float, float]]",
+        intercept: float,
+        calibration: tuple[str, float, float],
+    ) -> None:
+        self.name, self.version, self.base_model, self.base_model_version = names
+        method, a, b = calibration
+        if method != "platt":
+            a, b = 1.0, 0.0
+        raw_intercept = intercept
         weights: dict[str, tuple[float, str, bool]] = {}  # feature -> (weight, group, in a one-hot family)
         groups: dict[str, tuple[int, str, str, tuple[str, ...]]] = {}  # group -> (mode, kind, words, inputs)
-        for feature in artefact.features:
-            weight = feature.coefficient / feature.scale
-            raw_intercept -= weight * feature.mean
-            if feature.group not in groups:
-                kind = feature.group.split(":", 1)[0]
-                mode, inputs = _label_mode(feature.group, kind)
-                groups[feature.group] = (mode, kind, feature.label, inputs)
+        for name, group, label, _, mean, scale, coefficient in features:
+            weight = coefficient / scale
+            raw_intercept -= weight * mean
+            if group not in groups:
+                kind = group.split(":", 1)[0]
+                mode, inputs = _label_mode(group, kind)
+                groups[group] = (mode, kind, label, inputs)
             if weight:
-                weights[feature.name] = (a * weight, feature.group, groups[feature.group][0] == ONE_HOT)
+                weights[name] = (a * weight, group, groups[group][0] == ONE_HOT)
         self.intercept = a * raw_intercept + b
         self._weights = weights
         self._groups = groups
         # Labels depend on small integers (counts, days) or on one category, so leads share them: each is
         # formatted once.
         self._labels: dict[object, str] = {}
-
-    @classmethod
-    def from_json(cls, text: str | bytes) -> "Predictor":
-        """The predictor in an artefact's JSON text; ArtefactError (a ValueError) naming the problem."""
-        return cls(parse_artefact(text))
+        self._factors: dict[Record, Factor] = {}  # planned record -> its Factor (see _word)
+        # id(rule model) -> (the model, its serving plan or None when only the reference path computes it)
+        self._plans: dict[int, tuple[CompiledModel, ServingPlan | None]] = {}
 
     def predict(self, state: "ScoreState", model: "CompiledModel", at: int) -> Prediction:
-        """The lead's probability at epoch second `at`, from its state under the artefact's base model."""
-        return self.predict_features(lead_features(state, model, at))
+        """The lead's probability at epoch second `at`, from its state under the artefact's base model.
+
+        The same Prediction as `predict_features(lead_features(state, model, at))`, to the last bit, computed
+        in one pass over the state by the model's serving plan (plan.py) when the artefact has one.
+        """
+        cached = self._plans.get(id(model))
+        plan = cached[1] if cached is not None and cached[0] is model else self._plan_for(model)
+        if plan is None:
+            return self.predict_features(lead_features(state, model, at))
+        records = plan.records(state, at)
+        logit = self.intercept + math.fsum(map(_contribution, records))
+        return Prediction(sigmoid(logit), logit, self.intercept, records=records, word=self._word)
+
+    def _plan_for(self, model: "CompiledModel") -> "ServingPlan | None":
+        from leadscore.predictive.plan import ServingPlan, plannable  # noqa: PLC0415 - built once per model
+
+        weights = self._weights
+        plan = None
+        if plannable({name: entry[1] for name, entry in weights.items()}, model):
+            plan = ServingPlan({name: entry[0] for name, entry in weights.items()}, model)
+        if len(self._plans) > 64:
+            self._plans.clear()
+        self._plans[id(model)] = (model, plan)
+        return plan
+
+    def _word(self, record: Record) -> Factor:
+        """A planned record's Factor: its label keyed and worded as the reference path words it.
+
+        Equal records (same group, contribution and label inputs) are the same Factor, and leads share them
+        (small counts and days, fit rules, bands): each is built once."""
+        factor = self._factors.get(record)
+        if factor is None:
+            factor = self._new_factor(record)
+            if len(self._factors) < MAX_CACHED_FACTORS:
+                self._factors[record] = factor
+        return factor
+
+    def _new_factor(self, record: Record) -> Factor:
+        group, contribution, first, second = record
+        mode, kind, words, inputs = self._groups[group]
+        if mode == CONSTANT:
+            return Factor(group, words, contribution)
+        key: object = first if mode == ONE_HOT else (group, first) if len(inputs) == 1 else (group, first, second)
+        labels = self._labels
+        label = labels.get(key)
+        if label is None:
+            # The label reads only the group's inputs (or the one member set): give it those, as features.
+            if mode == ONE_HOT:
+                seen = {str(first): 1.0}
+            else:
+                values = (first, second)[: len(inputs)]
+                seen = {name: value for name, value in zip(inputs, values, strict=True) if isinstance(value, float)}
+            label = _label(group, kind, words, seen)
+            if len(labels) < MAX_CACHED_LABELS:
+                labels[key] = label
+        return Factor(group, label, contribution)
 
     def predict_features(self, features: Mapping[str, float]) -> Prediction:
         weights = self._weights
@@ -280,11 +390,12 @@ class Predictor:
                 if entry[2]:
                     present[group] = name
         logit = self.intercept + math.fsum(by_group.values())
-        ranked = tuple(item for item in sorted(by_group.items(), key=_largest_first) if item[1])
+        records: list[Record] = [(group, contribution, None, None) for group, contribution in by_group.items()]
         groups = self._groups
         labels = self._labels
 
-        def word(group: str, contribution: float) -> Factor:
+        def word(record: Record) -> Factor:
+            group, contribution = record[0], record[1]
             mode, kind, words, inputs = groups[group]
             if mode == CONSTANT:
                 return Factor(group, words, contribution)
@@ -296,4 +407,4 @@ class Predictor:
                     labels[key] = label
             return Factor(group, label, contribution)
 
-        return Prediction(sigmoid(logit), logit, self.intercept, ranked=ranked, word=word)
+        return Prediction(sigmoid(logit), logit, self.intercept, records=records, word=word)
