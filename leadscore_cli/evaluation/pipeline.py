@@ -168,7 +168,7 @@ def run(
     with tempfile.TemporaryDirectory(prefix="leadscore-eval-") as scratch:
         if request.candidate:
             say("reading the ledger's events")
-            events = events_from_ledger(read_ledger(request.ledger))
+            events = events_from_ledger(read_ledger(request.ledger), sequence_of=request.model.id)
             say(f"replaying {len(events):,} events under the candidate")
             engine: Engine = DuckDBEngine(replay_into(events, request.model, Path(scratch) / "candidate"), scope)
         else:
@@ -190,7 +190,7 @@ def run(
                 planned(3 + 2 + extra + half_life_tries(request.model, rules, request.half_life_grid))
                 if events is None:
                     say("reading the ledger's events")
-                    events = events_from_ledger(read_ledger(request.ledger))
+                    events = events_from_ledger(read_ledger(request.ledger), sequence_of=request.model.id)
                 half_lives = search_half_lives(
                     request.model,
                     rules,
@@ -220,10 +220,10 @@ def _evaluate_predictive(
         source = events
     elif is_s3(request.ledger):
         say("reading the ledger's events")
-        source = events_from_ledger(read_ledger(request.ledger))
+        source = events_from_ledger(read_ledger(request.ledger), sequence_of=request.model.id)
     else:
         say("reading the ledger's events (DuckDB)")
-        source = stream = LedgerStream(Path(request.ledger))
+        source = stream = LedgerStream(Path(request.ledger), sequence_of=request.model.id)
     say(f"scoring {len(evaluation.leads):,} leads with {spec.predictor.name}")
     try:
         return evaluate_predictive(

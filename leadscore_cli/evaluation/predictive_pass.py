@@ -26,7 +26,13 @@ from leadscore.core.rules import CompiledModel
 from leadscore.core.scoring import EventFacts, Outcome, new_state, score_event
 from leadscore.core.state import ScoreState
 from leadscore.ledger.records import LedgerEvent
-from leadscore.ledger.replay import ALERT_LEASE_SECONDS, DEFAULT_DECAY_AT, decay_as_the_job_would, last_run_at
+from leadscore.ledger.replay import (
+    ALERT_LEASE_SECONDS,
+    DEFAULT_DECAY_AT,
+    decay_as_the_job_would,
+    last_run_at,
+    replay_order,
+)
 from leadscore.models.outcomes import OUTCOME_TYPES
 from leadscore_cli.evaluation.metrics import LeadRow
 
@@ -55,10 +61,10 @@ SnapshotSink = Callable[[str, int, ScoreState, int | None], None]
 
 
 def histories_from_events(events: Iterable[LedgerEvent], *, until: datetime | None = None) -> Iterator[LeadHistory]:
-    """LeadHistories from events in memory: before `until`, by lead id, each lead's in occurred_at order
-    (ties keep the input order, as `replay` has them)."""
+    """LeadHistories from events in memory: before `until`, by lead id, each lead's in `replay`'s order
+    (occurred_at, the scorer's sequence where known, then the input order)."""
     kept = [event for event in events if until is None or event.occurred_at < until]
-    kept.sort(key=lambda event: (event.lead_id, event.occurred_at))
+    kept.sort(key=replay_order)
     for lead_id, group in groupby(kept, key=lambda event: event.lead_id):
         yield LeadHistory(lead_id, [event.facts() for event in group])
 
