@@ -79,7 +79,8 @@ def measure(ledger: Path, artefact: Path, mode: str) -> dict[str, Any]:
         from leadscore_cli.evaluation.ledger_stream import LedgerStream  # noqa: PLC0415
 
         def predictive() -> Any:
-            stream = LedgerStream(ledger)
+            opened = _timed(lambda: LedgerStream(ledger, sequence_of=model.id))
+            stream, figures["load_wall"], figures["load_cpu"] = opened
             try:
                 return evaluate_predictive(spec, model, leads, stream)
             finally:
@@ -130,6 +131,11 @@ def _line(figures: dict[str, Any]) -> str:
             f"; predictive part {figures['predictive_wall']:.1f} s wall, {figures['predictive_cpu']:.1f} s CPU "
             f"({ratio:.1f}x the SQL part's CPU), {figures['snapshots']:,} drift snapshots"
         )
+        if "load_cpu" in figures:
+            text += (
+                f" (of which DuckDB loading the events: {figures['load_wall']:.1f} s wall, "
+                f"{figures['load_cpu']:.1f} s CPU)"
+            )
     return text + (
         f"; peak RSS {figures.get('peak_rss_mb', figures['sql_rss_mb']):,.0f} MB "
         f"(load average {figures['load_before']:.1f} → {figures.get('load_after', figures['load_before']):.1f})"

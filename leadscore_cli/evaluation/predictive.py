@@ -162,7 +162,7 @@ class _DriftSink:
         self.counter.add(features, probability, label if judged else None)
 
 
-def score_and_drift(
+def score_and_drift[T](
     spec: PredictiveSpec,
     model: CompiledModel,
     leads: Sequence[LeadRow],
@@ -170,14 +170,15 @@ def score_and_drift(
     *,
     since: datetime | None = None,
     until: datetime | None = None,
+    keep: Callable[[PointInTime], T],
     features_of: FeatureBuilder = lead_features,
-) -> tuple[dict[str, PointInTime], Drift | None]:
+) -> tuple[dict[str, T], Drift | None]:
     """One walk through every lead's events: its state at its cutoff (nothing at or after its outcome, and
     before `until`) and, when the artefact has a drift reference, the drift of the leads now against the
     training examples: snapshots built exactly as training examples are (every lead seen and still open at
     each reference time, its state replayed to that time) at reference times in the recent window ending at
     the evaluation time (`until`, else the ledger's last event). Labels are known only where the horizon has
-    passed by then."""
+    passed by then. `keep(point)`: what is kept of each lead's cutoff state (the state, or its probability)."""
     latest = source.latest(until)
     sink: _DriftSink | None = None
     times: list[int] = []
@@ -188,7 +189,7 @@ def score_and_drift(
         counter = DriftCounter(spec.drift_reference)
         horizon = spec.horizon_days * DAY_SECONDS
         sink = _DriftSink(spec.predictor, model, counter, horizon, evaluated_at, features_of)
-    points = walk(source.histories(until), model, leads, times, sink, cutoff_of=cutoff_of)
+    points = walk(source.histories(until), model, leads, times, sink, cutoff_of=cutoff_of, keep=keep)
     if spec.drift_reference is None:
         return points, None
     if sink is None:
@@ -309,11 +310,14 @@ def evaluate_predictive(
     predictor = spec.predictor
     compiled = compile_model(model)
     source = EventsInMemory(events) if isinstance(events, Sequence) else events
+
+    def probability(point: PointInTime) -> float:
+        return predictor.predict_features(features_of(point.state, compiled, point.at)).probability
+
     points, drift_figures = score_and_drift(
-        spec, compiled, leads, source, since=since, until=until, features_of=features_of
+        spec, compiled, leads, source, since=since, until=until, features_of=features_of, keep=probability
     )
-    features = [features_of(points[row.lead_id].state, compiled, points[row.lead_id].at) for row in leads]
-    probabilities = [predictor.predict_features(item).probability for item in features]
+    probabilities = [points[row.lead_id] for row in leads]
     labels = [row.accepted for row in leads]
     mql, sql = spec.stages
     calibration = reliability(probabilities, labels)

@@ -84,7 +84,7 @@ def first_outcomes(events: Sequence[EventFacts]) -> tuple[int | None, int | None
     return converted, rejected
 
 
-def walk(
+def walk[T](
     histories: Iterable[LeadHistory],
     model: CompiledModel,
     leads: Sequence[LeadRow],
@@ -92,14 +92,16 @@ def walk(
     on_snapshot: SnapshotSink | None,
     *,
     cutoff_of: Callable[[datetime | None], datetime | None],
-) -> dict[str, PointInTime]:
+    keep: Callable[[PointInTime], T],
+) -> dict[str, T]:
     """Walk every lead once. Returns each evaluated lead's state at its cutoff (its non-outcome events at or
     before `cutoff_of(outcome_at)`; a fresh state when it has none) and calls `on_snapshot` for every
     reference time in `times` (ascending) at which the lead had been seen and was still open (before its
-    first conversion or rejection), in lead order then time order."""
+    first conversion or rejection), in lead order then time order. `keep(point)` is what is kept of each
+    cutoff state (the state itself, or only its probability: a state is kilobytes, 100,000 leads are many)."""
     cutoffs: Mapping[str, float | None] = {row.lead_id: _seconds(cutoff_of(row.outcome_at)) for row in leads}
     times = sorted(times)
-    points: dict[str, PointInTime] = {}
+    points: dict[str, T] = {}
     for history in histories:
         lead_id = history.lead_id
         converted, rejected = first_outcomes(history.events)
@@ -117,10 +119,10 @@ def walk(
             converted=converted,
         )
         if point is not None:
-            points[lead_id] = point
+            points[lead_id] = keep(point)
     for row in leads:
         if row.lead_id not in points:  # no event before the end: nothing scored
-            points[row.lead_id] = PointInTime(new_state(row.lead_id, model), int(row.first_touch_at.timestamp()))
+            points[row.lead_id] = keep(PointInTime(new_state(row.lead_id, model), int(row.first_touch_at.timestamp())))
     return points
 
 

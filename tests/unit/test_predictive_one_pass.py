@@ -109,6 +109,10 @@ def reference_drift(
     return replace(now, ece=expected_calibration_error(bins))
 
 
+def _itself(point: PointInTime) -> PointInTime:
+    return point
+
+
 def _day(moment: int) -> str:
     return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%d")
 
@@ -175,7 +179,7 @@ def _check(
     since, until = window
     model = compile_model(MODEL)
     # When the single pass runs
-    points, figures = score_and_drift(spec, model, leads, source, since=since, until=until)
+    points, figures = score_and_drift(spec, model, leads, source, since=since, until=until, keep=_itself)
     # Then every lead's state and moment are the two-pass code's
     expected = reference_states(events, model, leads, until)
     assert set(points) == set(expected)
@@ -245,7 +249,7 @@ def test_without_a_drift_reference_only_the_states_are_computed(
     # Given an artefact without a drift reference
     bare = replace(spec, drift_reference=None)
     # When
-    points, figures = score_and_drift(bare, compile_model(MODEL), leads, EventsInMemory(events))
+    points, figures = score_and_drift(bare, compile_model(MODEL), leads, EventsInMemory(events), keep=_itself)
     # Then the states are still the reference's, and there is no drift
     assert figures is None
     assert points == reference_states(events, compile_model(MODEL), leads, None)
