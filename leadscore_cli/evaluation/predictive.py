@@ -152,10 +152,9 @@ class _DriftSink:
     counter: DriftCounter
     horizon: int
     evaluated_at: int
-    features_of: FeatureBuilder
 
     def __call__(self, lead_id: str, moment: int, state: ScoreState, converted: int | None) -> None:
-        features = self.features_of(state, self.model, moment)
+        features = lead_features(state, self.model, moment)  # the training examples' function, always
         probability = self.predictor.predict_features(features).probability
         judged = moment + self.horizon <= self.evaluated_at
         label = converted is not None and moment < converted <= moment + self.horizon
@@ -171,7 +170,6 @@ def score_and_drift[T](
     since: datetime | None = None,
     until: datetime | None = None,
     keep: Callable[[PointInTime], T],
-    features_of: FeatureBuilder = lead_features,
 ) -> tuple[dict[str, T], Drift | None]:
     """One walk through every lead's events: its state at its cutoff (nothing at or after its outcome, and
     before `until`) and, when the artefact has a drift reference, the drift of the leads now against the
@@ -188,7 +186,7 @@ def score_and_drift[T](
         times = recent_times(end, start=int(since.timestamp()) if since else None, every_days=spec.every_days)
         counter = DriftCounter(spec.drift_reference)
         horizon = spec.horizon_days * DAY_SECONDS
-        sink = _DriftSink(spec.predictor, model, counter, horizon, evaluated_at, features_of)
+        sink = _DriftSink(spec.predictor, model, counter, horizon, evaluated_at)
     points = walk(source.histories(until), model, leads, times, sink, cutoff_of=cutoff_of, keep=keep)
     if spec.drift_reference is None:
         return points, None
@@ -314,9 +312,7 @@ def evaluate_predictive(
     def probability(point: PointInTime) -> float:
         return predictor.predict_features(features_of(point.state, compiled, point.at)).probability
 
-    points, drift_figures = score_and_drift(
-        spec, compiled, leads, source, since=since, until=until, features_of=features_of, keep=probability
-    )
+    points, drift_figures = score_and_drift(spec, compiled, leads, source, since=since, until=until, keep=probability)
     probabilities = [points[row.lead_id] for row in leads]
     labels = [row.accepted for row in leads]
     mql, sql = spec.stages
