@@ -222,6 +222,19 @@ def test_one_pass_streamed_by_duckdb_equals_the_two_passes(
         stream.close()
 
 
+def test_ordering_by_the_ledgers_sequence_changes_nothing_where_the_files_are_in_the_scorers_order(
+    population: Path, events: list[LedgerEvent], leads: list[LeadRow], spec: PredictiveSpec
+) -> None:
+    # Given the same ledger (its lines written in the order they were scored) streamed ordering a lead's
+    # events of one second by the model's sequence (C2 v2), as `leadscore evaluate` streams it
+    stream = LedgerStream(population, sequence_of=MODEL.id, threads=1)
+    try:
+        # Then the figures are still the two-pass code's
+        _check(stream, spec, events, leads)
+    finally:
+        stream.close()
+
+
 def test_the_stream_yields_the_events_replay_would_score_in_its_order(
     population: Path, events: list[LedgerEvent]
 ) -> None:
