@@ -22,6 +22,7 @@ from benchmarks import (
     bench_leads,
     bench_ledger,
     bench_predictive,
+    bench_predictive_evaluate,
     bench_predictive_serving,
     bench_predictive_worlds,
     bench_snapstart,
@@ -60,6 +61,8 @@ def main() -> None:
         bench_predictive.main(quick=quick)
         print("\n== predictive scoring per world (true drivers unlike the default rules): seed A -> B, 95 % intervals")
         bench_predictive_worlds.main(quick=quick, worlds=("regulated", "product-led"))
+        print("\n== leadscore evaluate --predictive: one replay pass beside the SQL part (20,000 leads; CPU, RSS)")
+        bench_predictive_evaluate.main(quick=quick)
         print("\n== leads API reads (moto in-process, Query priced by AWS's size rule)")
         bench_leads.main(quick=quick)
         print("\n== predictive serving: a predictive block's cost per scored event (core µs; requests, moto)")

@@ -39,7 +39,7 @@ def replay_command(
     target = resolve_target(local=local, queue_url=None, table=None, ledger=ledger)
     model = load_served_model(model_file)
     with console.status("replaying"):
-        events = events_from_ledger(read_ledger(target.ledger))
+        events = events_from_ledger(read_ledger(target.ledger), sequence_of=model.id)
         result = replay(events, [model], pepper=b"", until=datetime.now(UTC), with_records=out is not None)
     stages = Counter(state.stage.value for state in result.states.values())
     console.print(

@@ -97,7 +97,9 @@ def plan_rescore(
     progress: Callable[[int], None] | None = None,
 ) -> RescorePlan:
     """Replay the ledger under `model` (up to `until`, decay included) and pair each lead with its stored score."""
-    result = replay(events_from_ledger(records), [model], pepper=b"", until=until, with_records=False)
+    result = replay(
+        events_from_ledger(records, sequence_of=model.id), [model], pepper=b"", until=until, with_records=False
+    )
     plan = RescorePlan(model)
     lead_ids = sorted(lead for lead, _ in result.states)
     for start in range(0, len(lead_ids), LOAD_PAGE):

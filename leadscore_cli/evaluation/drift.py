@@ -140,3 +140,52 @@ def drift(
         observed=sum(1 for _, label in judged if label) / len(judged) if judged else None,
         window=window,
     )
+
+
+class DriftCounter:
+    """`drift` fed one snapshot at a time, keeping bin counts instead of every feature dict (a 100,000-lead
+    ledger has about a million snapshots of about a hundred features each). Same figures as `drift` on the
+    same snapshots in the same order: shares are counts over the total, and the probabilities and labels
+    are kept (the judged means and the calibration bins sum them in snapshot order)."""
+
+    def __init__(self, reference: Mapping[str, Any]) -> None:
+        self._reference = reference
+        refs: Mapping[str, Any] = reference.get("features", {}) or {}
+        self._edges = {name: tuple(float(edge) for edge in ref["edges"]) for name, ref in refs.items()}
+        self._bins = {name: len(ref["shares"]) for name, ref in refs.items()}
+        self._counts = {name: [0] * self._bins[name] for name in refs}
+        self._present = dict.fromkeys(refs, 0)
+        self.probabilities: list[float] = []
+        self.labels: list[bool | None] = []
+
+    def add(self, features: Mapping[str, float], probability: float, label: bool | None) -> None:
+        counts, present, edges, bins = self._counts, self._present, self._edges, self._bins
+        for name, value in features.items():
+            if name in counts:
+                counts[name][bin_index(float(value), edges[name], bins[name])] += 1
+                present[name] += 1
+        self.probabilities.append(probability)
+        self.labels.append(label)
+
+    def result(self, *, window: str = "") -> Drift:
+        """The Drift of everything added (an absent feature counts as 0, as `drift` has it)."""
+        total = len(self.probabilities)
+        shifts = []
+        for name, binned in self._counts.items():
+            counts = list(binned)
+            counts[bin_index(0.0, self._edges[name], self._bins[name])] += total - self._present[name]
+            then = tuple(float(share) for share in self._reference["features"][name]["shares"])
+            now = tuple(count / total for count in counts) if total else (0.0,) * len(then)
+            shifts.append(Shift(name, self._edges[name], then, now, psi(then, now)))
+        shifts.sort(key=lambda item: (-item.psi, item.name))
+        probability_ref = self._reference.get("probability")
+        judged = [(p, label) for p, label in zip(self.probabilities, self.labels, strict=True) if label is not None]
+        return Drift(
+            snapshots=total,
+            features=shifts,
+            probability=shift("probability", probability_ref, self.probabilities) if probability_ref else None,
+            judged=len(judged),
+            mean_predicted=sum(p for p, _ in judged) / len(judged) if judged else None,
+            observed=sum(1 for _, label in judged if label) / len(judged) if judged else None,
+            window=window,
+        )

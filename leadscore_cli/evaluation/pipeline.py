@@ -36,6 +36,7 @@ from leadscore_cli.evaluation.advice import (
     search_half_lives,
 )
 from leadscore_cli.evaluation.engines import AthenaEngine, DuckDBEngine, Engine, Scope
+from leadscore_cli.evaluation.ledger_stream import LedgerStream
 from leadscore_cli.evaluation.predictive import PredictiveEvaluation, PredictiveSpec, evaluate_predictive
 from leadscore_cli.evaluation.predictive_report import html_section, summary_lines
 from leadscore_cli.evaluation.report import render_html, summary
@@ -167,7 +168,7 @@ def run(
     with tempfile.TemporaryDirectory(prefix="leadscore-eval-") as scratch:
         if request.candidate:
             say("reading the ledger's events")
-            events = events_from_ledger(read_ledger(request.ledger))
+            events = events_from_ledger(read_ledger(request.ledger), sequence_of=request.model.id)
             say(f"replaying {len(events):,} events under the candidate")
             engine: Engine = DuckDBEngine(replay_into(events, request.model, Path(scratch) / "candidate"), scope)
         else:
@@ -178,17 +179,8 @@ def run(
         advice = threshold_advice(evaluation, request)
         predictive = None
         if request.predictive is not None:
-            if events is None:
-                say("reading the ledger's events")
-                events = events_from_ledger(read_ledger(request.ledger))
-            say(f"scoring {len(evaluation.leads):,} leads with {request.predictive.predictor.name}")
-            predictive = evaluate_predictive(
-                request.predictive,
-                request.model,
-                evaluation.leads,
-                events,
-                since=scope.since_timestamp.replace(tzinfo=UTC) if request.since else None,
-                until=scope.until_timestamp.replace(tzinfo=UTC) if request.until else None,
+            predictive = _evaluate_predictive(
+                request, request.predictive, evaluation=evaluation, scope=scope, events=events, say=say
             )
         half_lives = None
         if request.half_life_rules > 0:
@@ -198,7 +190,7 @@ def run(
                 planned(3 + 2 + extra + half_life_tries(request.model, rules, request.half_life_grid))
                 if events is None:
                     say("reading the ledger's events")
-                    events = events_from_ledger(read_ledger(request.ledger))
+                    events = events_from_ledger(read_ledger(request.ledger), sequence_of=request.model.id)
                 half_lives = search_half_lives(
                     request.model,
                     rules,
@@ -209,6 +201,42 @@ def run(
                 if half_lives.advice is not None:
                     advice.append(half_lives.advice)
     return EvaluationRun(evaluation, advice, half_lives, predictive)
+
+
+def _evaluate_predictive(
+    request: EvaluationRequest,
+    spec: PredictiveSpec,
+    *,
+    evaluation: Evaluation,
+    scope: Scope,
+    events: list[LedgerEvent] | None,
+    say: Step,
+) -> PredictiveEvaluation:
+    """One pass over the events: from memory when they are there (a candidate's), streamed from the files by
+    DuckDB for a local ledger, read into memory from S3 otherwise."""
+    stream: LedgerStream | None = None
+    source: list[LedgerEvent] | LedgerStream
+    if events is not None:
+        source = events
+    elif is_s3(request.ledger):
+        say("reading the ledger's events")
+        source = events_from_ledger(read_ledger(request.ledger), sequence_of=request.model.id)
+    else:
+        say("reading the ledger's events (DuckDB)")
+        source = stream = LedgerStream(Path(request.ledger), sequence_of=request.model.id)
+    say(f"scoring {len(evaluation.leads):,} leads with {spec.predictor.name}")
+    try:
+        return evaluate_predictive(
+            spec,
+            request.model,
+            evaluation.leads,
+            source,
+            since=scope.since_timestamp.replace(tzinfo=UTC) if request.since else None,
+            until=scope.until_timestamp.replace(tzinfo=UTC) if request.until else None,
+        )
+    finally:
+        if stream is not None:
+            stream.close()
 
 
 def threshold_advice(evaluation: Evaluation, request: EvaluationRequest) -> list[Advice]:

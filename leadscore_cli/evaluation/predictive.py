@@ -16,31 +16,34 @@ leads now, built the same way as those examples: every open lead at reference ti
 its state replayed to each time (`leadscore_cli.training.examples`, what `leadscore train` learns from).
 Comparing them with the evaluation's leads instead would report drift that is only a difference of
 sampling (a lead at its last event is always "active this week").
+
+Both come from ONE walk through each lead's events (`predictive_pass.walk`): the cutoff state and the
+snapshots are taken as the walk passes them, and each snapshot is scored and binned at once (no list of
+feature dicts). The events come from memory (`EventsInMemory`) or, for a local ledger, streamed from its
+files by DuckDB one lead at a time (`ledger_stream.LedgerStream`).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from leadscore.core.prediction import served_probability, stage_on_probability
 from leadscore.core.rules import CompiledModel, compile_model
-from leadscore.core.scoring import new_state
 from leadscore.core.stages import DAY_SECONDS
 from leadscore.core.state import STAGE_ORDER, ScoreState, Stage
 from leadscore.ledger.records import LedgerEvent
-from leadscore.ledger.replay import DEFAULT_DECAY_AT, last_run_at, replay
-from leadscore.models.outcomes import OUTCOME_TYPES
+from leadscore.ledger.replay import DEFAULT_DECAY_AT, last_run_at
 from leadscore.models.scoring_model import ScoringModel
 from leadscore.predictive.artefact import ArtefactError, load_predictor
 from leadscore.predictive.features import lead_features
 from leadscore.predictive.inference import Predictor
-from leadscore_cli.evaluation.drift import Drift, drift
+from leadscore_cli.evaluation.drift import Drift, DriftCounter, drift
 from leadscore_cli.evaluation.metrics import (
     Decile,
     LeadRow,
@@ -51,7 +54,7 @@ from leadscore_cli.evaluation.metrics import (
     roc_auc,
     share_in_top,
 )
-from leadscore_cli.training.examples import build_examples
+from leadscore_cli.evaluation.predictive_pass import LeadHistory, PointInTime, histories_from_events, walk
 
 DEFAULT_STAGES = (0.15, 0.35)  # p_stage thresholds (MQL, SQL) when neither the model nor the CLI sets them
 CALIBRATION_BINS = 10
@@ -107,39 +110,6 @@ def cutoff_of(outcome_at: datetime | None) -> datetime | None:
     return outcome_at
 
 
-@dataclass(frozen=True, slots=True)
-class PointInTime:
-    state: ScoreState
-    at: int  # epoch seconds of the lead's last kept event: where its features are taken
-
-
-def states_before_outcome(
-    events: Sequence[LedgerEvent], model: CompiledModel, leads: Sequence[LeadRow], *, until: datetime | None = None
-) -> dict[str, PointInTime]:
-    """Each lead's state replayed from its non-outcome events up to its cutoff (nothing after it), and
-    before `until` (the end of the evaluated window, exclusive)."""
-    cutoffs = {row.lead_id: cutoff_of(row.outcome_at) for row in leads}
-    kept = [
-        event
-        for event in events
-        if event.lead_id in cutoffs
-        and event.type not in OUTCOME_TYPES
-        and ((cutoff := cutoffs[event.lead_id]) is None or event.occurred_at <= cutoff)
-        and (until is None or event.occurred_at < until)
-    ]
-    last_at: dict[str, int] = {}
-    for event in kept:
-        moment = int(event.occurred_at.timestamp())
-        last_at[event.lead_id] = max(moment, last_at.get(event.lead_id, moment))
-    result = replay(kept, [model], pepper=b"", with_records=False)
-    points = {}
-    for row in leads:
-        state = result.state(row.lead_id, model.id) or new_state(row.lead_id, model)
-        at = last_at.get(row.lead_id, int(row.first_touch_at.timestamp()))
-        points[row.lead_id] = PointInTime(state, at)
-    return points
-
-
 # ---- now, for the drift figures ----------------------------------------------------------------------------
 
 
@@ -151,40 +121,87 @@ def recent_times(end: int, *, start: int | None, every_days: int) -> list[int]:
     return list(range(end, first - 1, -step))[::-1] or [end]
 
 
-def drift_now(
+class EventSource(Protocol):
+    """Where the lead histories come from: events in memory or the ledger files streamed by DuckDB."""
+
+    def latest(self, until: datetime | None) -> int | None:
+        """The last event's occurred_at before `until` (epoch seconds), None when there is none."""
+        ...
+
+    def histories(self, until: datetime | None) -> Iterable[LeadHistory]:
+        """Every lead's events before `until`, lead by lead in lead id order."""
+        ...
+
+
+@dataclass(frozen=True)
+class EventsInMemory:
+    events: Sequence[LedgerEvent]
+
+    def latest(self, until: datetime | None) -> int | None:
+        known = [event.occurred_at for event in self.events if until is None or event.occurred_at < until]
+        return int(max(known).timestamp()) if known else None
+
+    def histories(self, until: datetime | None) -> Iterable[LeadHistory]:
+        return histories_from_events(self.events, until=until)
+
+
+@dataclass
+class _DriftSink:
+    """Snapshots as `leadscore_cli.training.examples.build_examples` makes them, scored and binned as they come."""
+
+    predictor: Predictor
+    model: CompiledModel
+    counter: DriftCounter
+    horizon: int
+    evaluated_at: int
+
+    def __call__(self, lead_id: str, moment: int, state: ScoreState, converted: int | None) -> None:
+        features = lead_features(state, self.model, moment)  # the training examples' function, always
+        probability = self.predictor.predict_features(features).probability
+        judged = moment + self.horizon <= self.evaluated_at
+        label = converted is not None and moment < converted <= moment + self.horizon
+        self.counter.add(features, probability, label if judged else None)
+
+
+def score_and_drift[T](
     spec: PredictiveSpec,
     model: CompiledModel,
-    events: Sequence[LedgerEvent],
+    leads: Sequence[LeadRow],
+    source: EventSource,
     *,
     since: datetime | None = None,
     until: datetime | None = None,
-) -> Drift | None:
-    """The drift of the leads now against the training examples: snapshots built exactly as training
-    examples are (`leadscore_cli.training.examples.build_examples`: every lead seen and still open at each
-    reference time, its state replayed to that time), at reference times in the recent window ending at the
-    evaluation time (`until`, else the ledger's last event). Labels are known only where the horizon has
-    passed by then."""
+    keep: Callable[[PointInTime], T],
+) -> tuple[dict[str, T], Drift | None]:
+    """One walk through every lead's events: its state at its cutoff (nothing at or after its outcome, and
+    before `until`) and, when the artefact has a drift reference, the drift of the leads now against the
+    training examples: snapshots built exactly as training examples are (every lead seen and still open at
+    each reference time, its state replayed to that time) at reference times in the recent window ending at
+    the evaluation time (`until`, else the ledger's last event). Labels are known only where the horizon has
+    passed by then. `keep(point)`: what is kept of each lead's cutoff state (the state, or its probability)."""
+    latest = source.latest(until)
+    sink: _DriftSink | None = None
+    times: list[int] = []
+    if spec.drift_reference is not None and latest is not None:
+        evaluated_at = int(until.timestamp()) - 1 if until else latest
+        end = last_run_at(evaluated_at, DEFAULT_DECAY_AT)
+        times = recent_times(end, start=int(since.timestamp()) if since else None, every_days=spec.every_days)
+        counter = DriftCounter(spec.drift_reference)
+        horizon = spec.horizon_days * DAY_SECONDS
+        sink = _DriftSink(spec.predictor, model, counter, horizon, evaluated_at)
+    points = walk(source.histories(until), model, leads, times, sink, cutoff_of=cutoff_of, keep=keep)
     if spec.drift_reference is None:
-        return None
-    known = [event for event in events if until is None or event.occurred_at < until]
-    if not known:
-        return drift(spec.drift_reference, [], [], [], window="no events")
-    evaluated_at = int(until.timestamp()) - 1 if until else int(max(e.occurred_at for e in known).timestamp())
-    end = last_run_at(evaluated_at, DEFAULT_DECAY_AT)
-    times = recent_times(end, start=int(since.timestamp()) if since else None, every_days=spec.every_days)
-    examples = build_examples(known, model, times, horizon_days=spec.horizon_days)
-    horizon = spec.horizon_days * DAY_SECONDS
-    features = [example.features for example in examples]
-    probabilities = [spec.predictor.predict_features(item).probability for item in features]
-    labels = [example.label if example.at + horizon <= evaluated_at else None for example in examples]
+        return points, None
+    if sink is None:
+        return points, drift(spec.drift_reference, [], [], [], window="no events")
+    counter = sink.counter
     window = (
-        f"{len(examples):,} snapshots of open leads at {len(times)} reference times, every {spec.every_days} days "
-        f"from {_day(times[0])} to {_day(times[-1])}"
+        f"{len(counter.probabilities):,} snapshots of open leads at {len(times)} reference times, every "
+        f"{spec.every_days} days from {_day(times[0])} to {_day(times[-1])}"
     )
-    now = drift(spec.drift_reference, features, probabilities, labels, window=window)
-    judged = [(p, label) for p, label in zip(probabilities, labels, strict=True) if label is not None]
+    judged = [(p, label) for p, label in zip(counter.probabilities, counter.labels, strict=True) if label is not None]
     bins = reliability([p for p, _ in judged], [label for _, label in judged])
-    return replace(now, ece=expected_calibration_error(bins))
+    return points, replace(counter.result(window=window), ece=expected_calibration_error(bins))
 
 
 def _day(moment: int) -> str:
@@ -286,7 +303,7 @@ def evaluate_predictive(
     spec: PredictiveSpec,
     model: ScoringModel,
     leads: Sequence[LeadRow],
-    events: Sequence[LedgerEvent],
+    events: Sequence[LedgerEvent] | EventSource,
     *,
     since: datetime | None = None,
     until: datetime | None = None,
@@ -298,9 +315,13 @@ def evaluate_predictive(
     """
     predictor = spec.predictor
     compiled = compile_model(model)
-    points = states_before_outcome(events, compiled, leads, until=until)
-    features = [features_of(points[row.lead_id].state, compiled, points[row.lead_id].at) for row in leads]
-    probabilities = [predictor.predict_features(item).probability for item in features]
+    source = EventsInMemory(events) if isinstance(events, Sequence) else events
+
+    def probability(point: PointInTime) -> float:
+        return predictor.predict_features(features_of(point.state, compiled, point.at)).probability
+
+    points, drift_figures = score_and_drift(spec, compiled, leads, source, since=since, until=until, keep=probability)
+    probabilities = [points[row.lead_id] for row in leads]
     labels = [row.accepted for row in leads]
     calibration = reliability(probabilities, labels)
     notes = []
@@ -328,7 +349,7 @@ def evaluate_predictive(
         ece=expected_calibration_error(calibration),
         deciles=lift_by_decile(probabilities, labels),
         revenue_in_top_30=share_in_top(probabilities, [row.won_amount for row in leads], 0.3),
-        drift=drift_now(spec, compiled, events, since=since, until=until),
+        drift=drift_figures,
         trained_at=spec.trained_at,
         horizon_days=spec.horizon_days,
         rule_model_version=model.version,

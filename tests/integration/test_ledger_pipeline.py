@@ -116,6 +116,17 @@ def test_replaying_the_ledger_reproduces_the_stored_scores_with_decay_days_betwe
         assert (line.result, line.hits, line.type) == (record.result, record.hits, record.type)
         if line.total is not None:
             assert (line.total, line.stage, line.stage_before) == (record.total, record.stage, record.stage_before)
+    # and each applied line carries the score item's version after it (C2 v2 `sequence`, the fast path's
+    # from its ALL_NEW response), increasing over a lead's events in the order the scorer applied them
+    applied: dict[str, list[tuple[str, int | None]]] = {}
+    for line in sorted(written.values(), key=lambda r: (r.occurred_at, r.sequence or 0)):
+        if line.result == "applied":
+            applied.setdefault(line.lead_id, []).append((line.event_id, line.sequence))
+    for lead_id, sequence in applied.items():
+        versions = [version for _, version in sequence]
+        assert all(isinstance(version, int) for version in versions), sequence
+        assert versions == sorted(set(versions)), sequence  # type: ignore[type-var]
+        assert versions[-1] <= stored(lead_id).version  # type: ignore[operator]  # decay runs write after it
 
 
 def sqs_event(stack: EmulatedStack, bodies: list[tuple[str, str]]) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from tests.unit.builders import MONDAY, a_form_event, a_lead_event, points
 C2_FIELDS = {
     "ledger_version", "event_id", "source", "type", "occurred_at", "recorded_at", "lead_id", "model_id",
     "model_version", "result", "hits", "fit", "engagement", "total", "stage", "stage_before", "attributes",
-    "properties", "outcome",
+    "properties", "outcome", "sequence",
 }  # fmt: skip
 
 

@@ -343,11 +343,12 @@ def _lease_request(
 
 
 def _standing(item: dict[str, Any] | None) -> Standing | None:
-    """The four fields a ledger line needs, read straight from the typed item (a full decode costs ~250 µs)."""
+    """The fields a ledger line needs, read straight from the typed item (a full decode costs ~250 µs)."""
     if not item:
         return None
     fit, engagement, total = (Decimal(item[name]["N"]) for name in ("fit", "eng", "total"))
-    return Standing(fit, engagement, total, Stage(item["stage"]["S"]))
+    version = int(item["v"]["N"]) if "v" in item else None  # the line's `sequence` (C2 v2)
+    return Standing(fit, engagement, total, Stage(item["stage"]["S"]), version)
 
 
 def outcome_document(outcome_type: str, occurred_at: int, properties: Mapping[str, Scalar]) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from leadscore.core.state import ScoreState, Stage
 from leadscore.models.events import LeadEvent, Scalar
 from leadscore.models.outcomes import AMOUNT, CURRENCY, OUTCOME_TYPES, REASON
 
-LEDGER_VERSION = 1
+LEDGER_VERSION = 2  # 2: `sequence` (optional: version 1 lines have none and still read)
 Result = Literal["applied", "duplicate", "no_op"]
 StageName = Literal["LEAD", "MQL", "SQL"]
 
@@ -93,6 +93,11 @@ class LedgerRecord(BaseModel):
     # The model's predictive probability after the event, when the scorer knew it (C3; null: no predictive
     # block, or a lead the scorer did not read).
     probability: float | None = None
+    # C2 v2: the lead's score item version under this model after the event (the order the scorer applied
+    # the lead's events: strictly increasing over the events that changed the item; an event that did not
+    # change it carries the version it found). Null on version 1 lines and when the scorer did not read the
+    # lead (an event no rule of the model matched). Readers order a lead's events of one second by it.
+    sequence: int | None = None
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -113,6 +118,9 @@ class LedgerEvent:
     occurred_at: datetime
     attributes: Mapping[str, Scalar]
     properties: Mapping[str, Scalar]
+    # The scorer's order among the lead's events of one second (C2 v2 `sequence` of one model's lines;
+    # None: not known, the ledger's reading order stands).
+    sequence: int | None = None
 
     @classmethod
     def of(cls, event: LeadEvent, lead_id: str) -> LedgerEvent:
@@ -128,7 +136,7 @@ class LedgerEvent:
         )
 
     @classmethod
-    def from_record(cls, record: LedgerRecord) -> LedgerEvent:
+    def from_record(cls, record: LedgerRecord, *, sequence: int | None = None) -> LedgerEvent:
         return cls(
             lead_id=record.lead_id,
             email_domain=record.email_domain or "",
@@ -138,6 +146,7 @@ class LedgerEvent:
             occurred_at=record.occurred_at,
             attributes=record.attributes,
             properties=record.properties,
+            sequence=sequence,
         )
 
     def facts(self) -> EventFacts:
@@ -224,10 +233,11 @@ class Standing(NamedTuple):
     engagement: Decimal
     total: Decimal
     stage: Stage
+    version: int | None = None  # the score item's version (the line's `sequence`)
 
     @classmethod
     def of(cls, state: ScoreState) -> Standing:
-        return cls(state.fit, state.engagement, state.total, state.stage)
+        return cls(state.fit, state.engagement, state.total, state.stage, state.version)
 
 
 def build_record(
@@ -264,4 +274,5 @@ def build_record(
         properties=dict(event.properties),
         outcome=outcome_of(event.type, event.properties),
         probability=None if probability is None else _float(probability),
+        sequence=None if standing is None else standing.version,
     )

@@ -53,20 +53,31 @@ class ReplayResult:
         return [state for (_, model), state in self.states.items() if model == model_id]
 
 
-def events_from_ledger(lines: Iterable[bytes | str] | Iterable[LedgerRecord]) -> list[LedgerEvent]:
+def events_from_ledger(
+    lines: Iterable[bytes | str] | Iterable[LedgerRecord], *, sequence_of: str | None = None
+) -> list[LedgerEvent]:
     """The distinct events of a ledger (JSON lines or records), each once, in the order first recorded.
 
     One event has a record per model and maybe more per redelivery; all carry the same event.
+    `sequence_of`: a model id whose lines' `sequence` (C2 v2) orders a lead's events of one second in
+    `replay` (one model's: each model's score item has its own versions). None: the reading order.
     """
-    records = _records(lines)
+    records = dedupe(_records(lines))
+    sequences = {(r.source, r.event_id): r.sequence for r in records if r.model_id == sequence_of}
     seen: set[tuple[str, str]] = set()
     events: list[LedgerEvent] = []
-    for record in dedupe(records):
+    for record in records:
         key = (record.source, record.event_id)
         if key not in seen:
             seen.add(key)
-            events.append(LedgerEvent.from_record(record))
+            events.append(LedgerEvent.from_record(record, sequence=sequences.get(key)))
     return events
+
+
+def replay_order(event: LedgerEvent) -> tuple[str, datetime, int]:
+    """A lead's events by occurred_at, then by the scorer's sequence where the ledger has it (events
+    without one first); the sort is stable, so the reading order decides what is left."""
+    return (event.lead_id, event.occurred_at, -1 if event.sequence is None else event.sequence)
 
 
 def _records(lines: Iterable[bytes | str] | Iterable[LedgerRecord]) -> Iterator[LedgerRecord]:
@@ -109,7 +120,7 @@ def replay(
     ]
     if end is not None:
         ledger_events = [event for event in ledger_events if event.occurred_at.timestamp() <= end]
-    ledger_events.sort(key=lambda event: (event.lead_id, event.occurred_at))  # stable: ties keep input order
+    ledger_events.sort(key=replay_order)  # stable: ties keep input order
     result = ReplayResult()
     for lead_id, lead_events in groupby(ledger_events, key=lambda event: event.lead_id):
         history = list(lead_events)
