@@ -136,3 +136,28 @@ def write_ledger(root: Path, records: list[dict[str, Any]] | None = None) -> Pat
         with (folder / "part-0.jsonl").open("a", encoding="utf-8") as stream:
             stream.write(json.dumps(item) + "\n")
     return root
+
+
+def same_second_records() -> list[dict[str, Any]]:
+    """Leads whose events share one second, written to the file in another order than the scorer applied them.
+
+    C2 v2 lines carry `sequence` (the lead's score item version after the event): the scorer applied S1's
+    s1-b (version 1, total 30 LEAD) then s1-a (version 2, total 60 MQL), and the file holds s1-a first; S2's
+    event ids happen to agree with its versions (s2-a 4 then s2-b 5). S3's lines are version 1 (no
+    sequence): the event id decides, as before sequences existed. S1 is accepted on day 5.
+    """
+
+    def line(lead: str, event_id: str, day: int, sequence: int | None, **score: Any) -> dict[str, Any]:
+        item = record(lead, event_id, day, "page_viewed", **score)
+        return item if sequence is None else {**item, "ledger_version": 2, "sequence": sequence}
+
+    return [
+        line("S1", "s1-a", 2, 2, fit=20, engagement=40, stage="MQL", before="LEAD", hits=(("pricing_interest", 30),)),
+        line("S1", "s1-b", 2, 1, fit=20, engagement=10, stage="LEAD", before="LEAD", hits=(("webinar", 10),)),
+        {**record("S1", "s1-c", 5, "sales_accepted", fit=20, engagement=40, stage="MQL", before="MQL"),
+         "ledger_version": 2, "sequence": 2},
+        line("S2", "s2-b", 2, 5, fit=20, engagement=40, stage="MQL", before="LEAD", hits=(("pricing_interest", 30),)),
+        line("S2", "s2-a", 2, 4, fit=20, engagement=10, stage="LEAD", before="LEAD", hits=(("webinar", 10),)),
+        line("S3", "s3-a", 2, None, fit=20, engagement=40, stage="MQL", before="LEAD"),
+        line("S3", "s3-b", 2, None, fit=20, engagement=10, stage="LEAD", before="LEAD"),
+    ]  # fmt: skip

@@ -6,6 +6,7 @@ Expected values are worked out in tests/unit/ledger_sample.py.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from leadscore_cli.evaluation.engines import (
     athena_sql,
     sql_text,
 )
-from tests.unit.ledger_sample import record, sample_records, write_ledger
+from tests.unit.ledger_sample import record, same_second_records, sample_records, write_ledger
 
 
 @pytest.fixture
@@ -158,26 +159,30 @@ def _glue_like_table(connection: duckdb.DuckDBPyConnection, records: list[dict[s
         "CREATE TABLE leadscore_dev.ledger (event_id VARCHAR, type VARCHAR, occurred_at VARCHAR, lead_id VARCHAR,"
         " model_id VARCHAR, model_version VARCHAR, result VARCHAR, fit DOUBLE, engagement DOUBLE, total DOUBLE,"
         " stage VARCHAR, stage_before VARCHAR, outcome STRUCT(reason VARCHAR, amount DOUBLE, currency VARCHAR),"
-        " hits STRUCT(rule VARCHAR, points DOUBLE)[], dt VARCHAR)"
+        " hits STRUCT(rule VARCHAR, points DOUBLE)[], sequence BIGINT, dt VARCHAR)"
     )
     for item in records:
         connection.execute(
-            "INSERT INTO leadscore_dev.ledger VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO leadscore_dev.ledger VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [item["event_id"], item["type"], item["occurred_at"], item["lead_id"], item["model_id"],
              item["model_version"], item["result"], item["fit"], item["engagement"], item["total"], item["stage"],
-             item["stage_before"], item["outcome"], item["hits"], item["recorded_at"][:10]],
+             item["stage_before"], item["outcome"], item["hits"], item.get("sequence"), item["recorded_at"][:10]],
         )  # fmt: skip
 
 
+@pytest.mark.parametrize("records", [sample_records, same_second_records])
 @pytest.mark.parametrize("until", [None, date(2026, 11, 7)])
 @pytest.mark.parametrize("name", QUERIES)
-def test_the_athena_sql_gives_the_same_numbers_as_duckdb(tmp_path: Path, name: str, until: date | None) -> None:
-    # Given the same records in a table shaped like the Glue table (the whole ledger, or up to 7 Nov)
+def test_the_athena_sql_gives_the_same_numbers_as_duckdb(
+    tmp_path: Path, name: str, until: date | None, records: Callable[[], list[dict[str, Any]]]
+) -> None:
+    # Given the same records in a table shaped like the Glue table (the whole ledger, or up to 7 Nov); the
+    # same-second ledger also checks the `sequence` tie-break reads the same in both dialects
     connection = duckdb.connect()
     connection.execute("SET TimeZone = 'UTC'")
-    _glue_like_table(connection, sample_records())
+    _glue_like_table(connection, records())
     scope = Scope("default", until=until)
-    engine = DuckDBEngine(write_ledger(tmp_path), scope)
+    engine = DuckDBEngine(write_ledger(tmp_path, records()), scope)
     athena = athena_sql(name, database="leadscore_dev", table="ledger")
     # When the Athena query (prelude and all) is translated back by sqlglot and run with Athena's parameters
     translated = sqlglot.transpile(athena, read="athena", write="duckdb")[0]

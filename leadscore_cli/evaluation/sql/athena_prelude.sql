@@ -18,7 +18,8 @@ WITH ledger AS (
         stage,
         stage_before,
         outcome.reason AS outcome_reason,
-        outcome.amount AS outcome_amount
+        outcome.amount AS outcome_amount,
+        sequence
     FROM ledger_table
     WHERE model_id = ?
       AND result <> 'duplicate'

@@ -18,6 +18,7 @@ SELECT
     stage_before,
     outcome.reason AS outcome_reason,
     outcome.amount AS outcome_amount,
+    sequence,
     hits
 FROM read_json(
     $files,
@@ -29,7 +30,8 @@ FROM read_json(
         model_id: 'VARCHAR', model_version: 'VARCHAR', result: 'VARCHAR',
         fit: 'DOUBLE', engagement: 'DOUBLE', total: 'DOUBLE', stage: 'VARCHAR', stage_before: 'VARCHAR',
         outcome: 'STRUCT(reason VARCHAR, amount DOUBLE, currency VARCHAR)',
-        hits: 'STRUCT(rule VARCHAR, points DOUBLE)[]'
+        hits: 'STRUCT(rule VARCHAR, points DOUBLE)[]',
+        sequence: 'BIGINT'
     }
 )
 WHERE model_id = $model_id

@@ -31,7 +31,7 @@ outcomes AS (
     GROUP BY lead_id
 ),
 before_outcome AS (
-    SELECT l.lead_id, l.event_id, l.occurred_at, l.fit, l.engagement, l.total, l.stage
+    SELECT l.lead_id, l.event_id, l.occurred_at, l.sequence, l.fit, l.engagement, l.total, l.stage
     FROM ledger AS l
     LEFT JOIN cutoff AS c ON c.lead_id = l.lead_id
     WHERE l.type NOT IN ('sales_accepted', 'sales_rejected', 'deal_won', 'deal_lost')
@@ -40,10 +40,15 @@ before_outcome AS (
 ranked AS (
     SELECT
         b.*,
-        -- the newest record that carries a score (the scorer leaves a no_op record of an unread lead empty)
+        -- the newest record that carries a score (the scorer leaves a no_op record of an unread lead empty);
+        -- of one second, the one applied last: highest sequence (C2 v2), else (version 1 lines) event id
         row_number() OVER (
             PARTITION BY b.lead_id
-            ORDER BY CASE WHEN b.total IS NULL THEN 1 ELSE 0 END, b.occurred_at DESC, b.event_id DESC
+            ORDER BY
+                CASE WHEN b.total IS NULL THEN 1 ELSE 0 END,
+                b.occurred_at DESC,
+                b.sequence DESC NULLS LAST,
+                b.event_id DESC
         ) AS newest
     FROM before_outcome AS b
 ),
