@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import csv
-import itertools
 import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -30,12 +29,12 @@ from leadscore_cli.evaluation.advice import (
     HalfLifeSearch,
     advise_mql_threshold,
     advise_sql_threshold,
-    backtest,
     decayable_rules,
     half_life_tries,
     search_half_lives,
 )
 from leadscore_cli.evaluation.engines import AthenaEngine, DuckDBEngine, Engine, Scope
+from leadscore_cli.evaluation.half_life_stream import replayed_scorer, streamed_replay_scorer
 from leadscore_cli.evaluation.ledger_stream import LedgerStream
 from leadscore_cli.evaluation.predictive import PredictiveEvaluation, PredictiveSpec, evaluate_predictive
 from leadscore_cli.evaluation.predictive_report import html_section, summary_lines
@@ -188,19 +187,41 @@ def run(
             rules = decayable_rules(request.model, points, limit=request.half_life_rules)
             if rules:
                 planned(3 + 2 + extra + half_life_tries(request.model, rules, request.half_life_grid))
-                if events is None:
-                    say("reading the ledger's events")
-                    events = events_from_ledger(read_ledger(request.ledger), sequence_of=request.model.id)
-                half_lives = search_half_lives(
-                    request.model,
-                    rules,
-                    replay_scorer(events, scope, Path(scratch), weeks=evaluation.weeks),
-                    grid=request.half_life_grid,
-                    step=say,
+                half_lives = _search_half_lives(
+                    request, rules, events, scope=scope, scratch=Path(scratch), weeks=evaluation.weeks, say=say
                 )
                 if half_lives.advice is not None:
                     advice.append(half_lives.advice)
     return EvaluationRun(evaluation, advice, half_lives, predictive)
+
+
+def _search_half_lives(
+    request: EvaluationRequest,
+    rules: Sequence[str],
+    events: list[LedgerEvent] | None,
+    *,
+    scope: Scope,
+    scratch: Path,
+    weeks: int,
+    say: Step,
+) -> HalfLifeSearch:
+    """Replays from the events in memory when they are there (a candidate's), streamed from the files by DuckDB
+    for a local ledger (`half_life_stream`: no pydantic record of the ledger kept), read into memory from S3."""
+    stream: LedgerStream | None = None
+    if events is None and not is_s3(request.ledger):
+        say("reading the ledger's events (DuckDB)")
+        stream = LedgerStream(Path(request.ledger), sequence_of=request.model.id)
+        score = streamed_replay_scorer(stream, scope, scratch, weeks=weeks)
+    else:
+        if events is None:
+            say("reading the ledger's events")
+            events = events_from_ledger(read_ledger(request.ledger), sequence_of=request.model.id)
+        score = replay_scorer(events, scope, scratch, weeks=weeks)
+    try:
+        return search_half_lives(request.model, rules, score, grid=request.half_life_grid, step=say)
+    finally:
+        if stream is not None:
+            stream.close()
 
 
 def _evaluate_predictive(
@@ -268,18 +289,4 @@ def replay_scorer(
     events: Sequence[LedgerEvent], scope: Scope, scratch: Path, *, weeks: int
 ) -> Callable[[ScoringModel], tuple[float | None, Backtest]]:
     """score(model): replay `events` under `model` into a fresh directory, evaluate it, return AUC and backtest."""
-    counter = itertools.count()
-
-    def score(model: ScoringModel) -> tuple[float | None, Backtest]:
-        root = replay_into(events, model, scratch / f"half-life-{next(counter)}")
-        engine = DuckDBEngine(root, Scope(model.id, scope.since, scope.until))
-        try:
-            result = evaluate(engine, model)
-        finally:
-            engine.close()
-        thresholds = model.thresholds
-        return result.auc, backtest(
-            result.leads, mql=float(thresholds.mql), sql=float(thresholds.sql), weeks=weeks, auc=result.auc
-        )
-
-    return score
+    return replayed_scorer(lambda model, root: replay_into(events, model, root), scope, scratch, weeks=weeks)
