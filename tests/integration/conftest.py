@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from leadscore import clock
 from leadscore.adapters.score_item import RuleKeys
 from leadscore.core.rules import compile_model
 from leadscore.models.model_files import load_model_file
@@ -30,6 +31,14 @@ def session_stack() -> Iterator[EmulatedStack]:
     stack = EmulatedStack(log_level="WARNING")
     yield stack
     stack.stop()
+
+
+@pytest.fixture
+def real_clock() -> Iterator[None]:
+    """The process clock back to real time before and after a test that moves it (clock.advance)."""
+    clock.reset()
+    yield
+    clock.reset()
 
 
 @pytest.fixture

@@ -20,11 +20,7 @@ from tests.integration.test_feedback_sla import ADA, an_alerted_lead
 GRACE = "grace@cobol-cloud.example"
 
 
-@pytest.fixture(autouse=True)
-def _real_clock() -> Iterator[None]:
-    clock.reset()
-    yield
-    clock.reset()
+pytestmark = pytest.mark.usefixtures("real_clock")
 
 
 @pytest.fixture

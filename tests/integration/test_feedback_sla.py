@@ -5,7 +5,6 @@ the API (an outcome event through the queue and the scorer) ends the wait."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -25,11 +24,7 @@ EXPIRY_DAYS = 30  # template default (FeedbackSlaExpiryDays)
 SCHEDULE = "FeedbackSlaSchedule"
 
 
-@pytest.fixture(autouse=True)
-def _real_clock() -> Iterator[None]:
-    clock.reset()
-    yield
-    clock.reset()
+pytestmark = pytest.mark.usefixtures("real_clock")
 
 
 @pytest.fixture

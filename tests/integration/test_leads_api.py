@@ -4,7 +4,6 @@ real handler against moto: each route's happy path and every error, never a 5xx.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -30,11 +29,7 @@ ADA = "ada@analytical-engines.example"
 MODEL = compile_model(load_model_file(ROOT / "scoring" / "default.yaml"))
 
 
-@pytest.fixture(autouse=True)
-def _real_clock() -> Iterator[None]:
-    clock.reset()
-    yield
-    clock.reset()
+pytestmark = pytest.mark.usefixtures("real_clock")
 
 
 def a_lead(stack: EmulatedStack, email: str = ADA, **overrides: Any) -> str:

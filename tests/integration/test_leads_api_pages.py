@@ -4,7 +4,6 @@ left), names on hot-list rows from one batch read, and error mapping (415 only f
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,11 +18,7 @@ from tests.integration.conftest import FORMS, a_submission, sign
 ADA = "ada@analytical-engines.example"
 
 
-@pytest.fixture(autouse=True)
-def _real_clock() -> Iterator[None]:
-    clock.reset()
-    yield
-    clock.reset()
+pytestmark = pytest.mark.usefixtures("real_clock")
 
 
 def submit(stack: EmulatedStack, **overrides: Any) -> None:

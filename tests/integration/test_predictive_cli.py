@@ -5,7 +5,6 @@ scored before the block was deployed, once (a second apply writes nothing)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,6 @@ import boto3
 import pytest
 from typer.testing import CliRunner
 
-from leadscore import clock
 from leadscore_cli.main import app
 from local.predictive_demo import ARTEFACT, predictive_block, served_models_dir
 from local.stack import EmulatedStack
@@ -29,11 +27,7 @@ FEATURES = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _real_clock() -> Iterator[None]:
-    clock.reset()
-    yield
-    clock.reset()
+pytestmark = pytest.mark.usefixtures("real_clock")
 
 
 @pytest.fixture

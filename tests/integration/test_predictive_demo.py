@@ -13,7 +13,6 @@ from pathlib import Path
 import boto3
 import pytest
 
-from leadscore import clock
 from leadscore.adapters.score_item import RuleKeys, from_item
 from leadscore.core.prediction import estimate
 from leadscore.core.rules import CompiledModel
@@ -33,11 +32,7 @@ FEATURES = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _real_clock() -> Iterator[None]:
-    clock.reset()
-    yield
-    clock.reset()
+pytestmark = pytest.mark.usefixtures("real_clock")
 
 
 @pytest.fixture

@@ -36,11 +36,7 @@ FEATURES = {
 ARTEFACT = "default-likelihood.json"
 
 
-@pytest.fixture(autouse=True)
-def _real_clock() -> Iterator[None]:
-    clock.reset()
-    yield
-    clock.reset()
+pytestmark = pytest.mark.usefixtures("real_clock")
 
 
 ModelsDir = Callable[..., Path]
