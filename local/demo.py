@@ -29,8 +29,7 @@ from leadscore.adapters.score_item import RuleKeys
 from leadscore.core.rules import AUTOMATED_SUFFIX, compile_model
 from leadscore.models.model_files import load_model_file
 from local.email_scenario import SES_DETAIL_TYPES, sendgrid_batches, ses_events
-from local.jwt_issuer import LocalIssuer
-from local.predictive_demo import percent, print_probabilities
+from local.predictive_demo import LeadsApiStack, percent, print_probabilities
 from local.scenario import PERSONAS, form_submissions
 from local.website import play_website
 
@@ -39,30 +38,18 @@ SENDGRID_ROUTE = "/webhooks/sendgrid"
 MODEL_FILE = Path(__file__).resolve().parents[1] / "scoring" / "default.yaml"
 
 
-class DemoStack(Protocol):
-    """What the demo needs from the local runtime."""
+class DemoStack(LeadsApiStack, Protocol):
+    """What the demo needs from the local runtime: the leads API's reads (issuer, score items, profiles,
+    requests: LeadsApiStack) and the rest below."""
 
     def post(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, dict[str, Any]]: ...
     def drain(self) -> int: ...
     def alerts(self) -> list[dict[str, Any]]: ...
-    def score_items(self) -> list[dict[str, Any]]: ...
-    def profiles(self) -> dict[str, dict[str, Any]]: ...
     def forms_key(self) -> str: ...
     def set_secret(self, logical_id: str, document: dict[str, Any]) -> None: ...
     def publish_ses_event(self, path: str, document: dict[str, Any], detail_type: str = "") -> None: ...
     def run_schedule(self, name: str) -> Any: ...
     def secret(self, logical_id: str) -> dict[str, Any]: ...
-    def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        token: str | None = None,
-        body: Any = None,
-        headers: dict[str, str] | None = None,
-    ) -> tuple[int, dict[str, str], Any]: ...
-
-    issuer: LocalIssuer
 
 
 def sign(key: str, body: bytes, timestamp: int | None = None) -> dict[str, str]:
