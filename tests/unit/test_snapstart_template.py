@@ -120,6 +120,28 @@ def test_every_event_source_of_a_snapstart_function_invokes_its_alias(deployed: 
         assert on_alias, f"{function}: nothing invokes it"
 
 
+def test_the_function_urls_and_their_permissions_invoke_the_alias(
+    source: dict[str, Any], deployed: dict[str, Any]
+) -> None:
+    # Given the functions with a URL (/track's and the webhook's: cheap doors beside their API routes)
+    with_url = [name for name in SNAPSTART_FUNCTIONS if "FunctionUrlConfig" in source["Resources"][name]["Properties"]]
+    assert {"TrackVisitsFunction", "IngestWebhookFunction"} <= set(with_url)
+    for function in with_url:
+        alias = {"Ref": f"{function}Alias{ALIAS}"}
+        # When SAM has made the URL and its permissions
+        url = deployed["Resources"][f"{function}Url"]["Properties"]
+        permissions = [
+            body["Properties"]
+            for body in deployed["Resources"].values()
+            if body["Type"] == "AWS::Lambda::Permission" and json.dumps(body).count("FunctionUrl")
+        ]
+        mine = [permission for permission in permissions if function in json.dumps(permission["FunctionName"])]
+        # Then all of them name the alias, never $LATEST
+        assert url["TargetFunctionArn"] == alias
+        assert mine
+        assert all(permission["FunctionName"] == alias for permission in mine), mine
+
+
 def test_replaced_versions_are_deleted(deployed: dict[str, Any]) -> None:
     versions = {name: body for name, body in deployed["Resources"].items() if body["Type"] == "AWS::Lambda::Version"}
     assert len(versions) == len(SNAPSTART_FUNCTIONS)
