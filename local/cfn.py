@@ -118,6 +118,14 @@ class Template:
                     routes.append(Route(method, path, name, auth.get("Authorizer"), scopes))
         return routes
 
+    def function_urls(self) -> dict[str, str]:
+        """Functions with a Lambda function URL (SAM `FunctionUrlConfig`), with its AuthType."""
+        return {
+            name: str(self.resolve(body["Properties"]["FunctionUrlConfig"].get("AuthType")))
+            for name, body in self.of_type("AWS::Serverless::Function").items()
+            if "FunctionUrlConfig" in body["Properties"]
+        }
+
     def schedules(self) -> dict[str, Schedule]:
         """EventBridge Scheduler schedules (SAM `ScheduleV2` events) by event name: what they invoke, with what."""
         found = {}

@@ -144,3 +144,23 @@ def http_api_event(
             parameters[name] = f"{parameters[name]},{value}" if name in parameters else value
         event["queryStringParameters"] = parameters
     return event
+
+
+def function_url_event(
+    method: str, path: str, *, query: str, headers: dict[str, str], body: bytes, source_ip: str, domain: str
+) -> dict[str, Any]:
+    """A Lambda function URL event, as Lambda builds it: payload 2.0 like the HTTP API's, but no routes or
+    stage (routeKey and stage `$default`, rawPath the whole path, no pathParameters), the URL's own domain,
+    and an anonymous caller (AuthType NONE)."""
+    event = http_api_event(
+        method, path, query=query, headers=headers, body=body, route="$default", source_ip=source_ip, path_parameters={}
+    )
+    url_id = domain.split(".", 1)[0]
+    event["requestContext"] |= {
+        "accountId": "anonymous",
+        "apiId": url_id,
+        "domainName": domain,
+        "domainPrefix": url_id,
+        "authentication": None,
+    }
+    return event

@@ -16,6 +16,7 @@ from boto3.dynamodb.types import TypeDeserializer
 
 from local.cfn import Function, Template
 from local.emulator import Emulator, create_resources
+from local.function_url import FunctionUrl
 from local.gateway import Gateway
 from local.jwt_issuer import LocalIssuer
 from local.lambdas import invoke
@@ -167,6 +168,13 @@ class EmulatedStack:
                 return response.status, json.loads(response.read() or b"{}")
         except urllib.error.HTTPError as error:
             return error.code, json.loads(error.read() or b"{}")
+
+    def function_url(self, function: str) -> FunctionUrl:
+        """The function's Lambda function URL (template `FunctionUrlConfig`), invoked in process."""
+        auth_type = self.template.function_urls().get(function)
+        if auth_type is None:
+            raise KeyError(f"{function} has no FunctionUrlConfig in the template")
+        return FunctionUrl(self.functions[function], auth_type)
 
     def request(
         self,

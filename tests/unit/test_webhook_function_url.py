@@ -17,6 +17,7 @@ import pytest
 from cfnlint.decode import cfn_yaml
 
 from leadscore.sources.registry import SOURCES
+from local.lambdas import function_url_event
 from tests.unit.test_snapstart_template import sam_transform
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -102,3 +103,18 @@ def test_only_the_two_public_functions_have_urls(template: dict[str, Any]) -> No
         if body["Type"] == "AWS::Serverless::Function" and "FunctionUrlConfig" in body["Properties"]
     }
     assert functions == set(URL_FUNCTIONS)
+
+
+def test_the_url_event_has_no_route_stage_or_path_parameters() -> None:
+    # Given the event the local URL builds for a webhook
+    domain = "0123456789abcdef0123456789abcdef.lambda-url.us-east-1.on.aws"
+    event = function_url_event("POST", "/webhooks/forms", query="", headers={"Host": domain, "X-A": "1"},
+                               body=b"\xff\x00", source_ip="203.0.113.10", domain=domain)  # fmt: skip
+    # Then it is shaped as Lambda's function URL payload 2.0
+    assert (event["version"], event["routeKey"], event["rawPath"]) == ("2.0", "$default", "/webhooks/forms")
+    assert event["requestContext"]["stage"] == "$default"
+    assert event["requestContext"]["domainName"] == domain
+    assert event["requestContext"]["http"]["method"] == "POST"
+    assert "pathParameters" not in event
+    assert event["headers"] == {"host": domain, "x-a": "1"}  # lower-cased
+    assert event["isBase64Encoded"] is True  # a binary body arrives base64-encoded
