@@ -290,7 +290,16 @@ def _http_event(path: str, body: bytes, headers: dict[str, str]) -> dict[str, An
     )  # fmt: skip
 
 
-def form_webhook(stack: Any, number: int) -> dict[str, Any]:
+def _function_url_event(stack: Any, path: str, body: bytes, headers: dict[str, str]) -> dict[str, Any]:
+    """The same request through the webhook's function URL (WebhookFunctionUrl): Lambda's event for it."""
+    from local.lambdas import function_url_event  # noqa: PLC0415
+
+    domain = stack.function_url("IngestWebhookFunction").domain
+    return function_url_event("POST", path, query="", headers=headers | {"host": domain}, body=body,
+                              source_ip="203.0.113.9", domain=domain)  # fmt: skip
+
+
+def form_webhook(stack: Any, number: int, *, function_url: bool = False) -> dict[str, Any]:
     import hashlib  # noqa: PLC0415
     import hmac  # noqa: PLC0415
 
@@ -304,6 +313,8 @@ def form_webhook(stack: Any, number: int) -> dict[str, Any]:
     signature = hmac.new(stack.forms_key().encode(), stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
     headers = {"content-type": "application/json", "x-leadscore-timestamp": stamp,
                "x-leadscore-signature": f"v1={signature}", "host": "127.0.0.1"}  # fmt: skip
+    if function_url:
+        return _function_url_event(stack, "/webhooks/forms", body, headers)
     return _http_event("/webhooks/forms", body, headers)
 
 
@@ -411,6 +422,8 @@ def measure(
             run_once(stack, artefact, log, ingest, [
                 form_webhook(stack, n), *(form_webhook(stack, 1000 + 10 * n + k) for k in range(3)),
                 sendgrid_batch(stack),  # new event ids every run: a repeated batch would be a replay
+                # The single-event webhooks again, through the function URL (bench_cost's second door).
+                *(form_webhook(stack, 2000 + 10 * n + k, function_url=True) for k in range(3)),
             ])
             for n in range(runs)
         ])  # fmt: skip

@@ -149,8 +149,10 @@ def scenario(
     score_units: tuple[float, float],
     scorer_batch: int,
     platform: tuple[int, int],
+    gateway: bool = True,
 ) -> list[Line]:
-    """Dollars per event of one traffic shape: webhooks of `events_per_request` events each."""
+    """Dollars per event of one traffic shape: webhooks of `events_per_request` events each, through the HTTP
+    API (`gateway`) or through the function URL (no request fee; Lambda bills the invocation the same way)."""
     n = events_per_request
     ingest_mb, scorer_mb = memory_mb["IngestWebhookFunction"], memory_mb["ScoreEventsFunction"]
     scorer_gb = scorer_mb / 1024
@@ -162,7 +164,9 @@ def scenario(
         "scorer": _median(run.cold_cpu_ms for run in scorer_figures.runs),
     }
     lines = [
-        Line("API Gateway HTTP API", HTTP_API_PER_REQUEST / n, f"1 request per {n} event(s)"),
+        Line("API Gateway HTTP API", HTTP_API_PER_REQUEST / n, f"1 request per {n} event(s)")
+        if gateway
+        else Line("API Gateway HTTP API", 0.0, "none: the function URL has no request fee"),
         Line("Lambda ingest: requests", LAMBDA_PER_REQUEST / n, f"1 invocation per {n} event(s)"),
         Line(
             "Lambda ingest: duration",
@@ -242,6 +246,7 @@ def main(
     scorer = figures["ScoreEventsFunction"]
     singles = [i for run in ingest.runs for i in run.invocations[1:4]]
     batches = [run.invocations[4] for run in ingest.runs if len(run.invocations) > 4]
+    url_singles = [i for run in ingest.runs for i in run.invocations[5:8]]  # the same webhooks, function URL events
     if dynamodb:
         units = (dynamodb["all events WCU per event"], dynamodb["all events RCU per event"])
         source = "bench_dynamodb's realistic month"
@@ -270,18 +275,39 @@ def main(
             platform=platform,
         ),
     }
+    # The second door (WebhookFunctionUrl): the same single-event webhooks, measured the same way.
+    url_door = scenario(
+        url_singles or singles,
+        1,
+        ingest_figures=ingest,
+        scorer_figures=scorer,
+        memory_mb=memory_mb,
+        score_units=units,
+        scorer_batch=SCORER_BATCH_SINGLE,
+        platform=platform,
+        gateway=False,
+    )
     floor = sum(line.dollars for line in floor_per_event()) * PER_MILLION
     say(f"  $ per million events, AWS list prices us-east-1 (2026-12); score units from {source}")
-    say(f"  {'item':<32} {'single-event':>13} {'batches of 100':>15}   basis (single-event)")
-    rows = zip(shapes["single-event webhooks"], shapes["SendGrid batches of 100"], strict=True)
-    for single, bulk in rows:
-        single_cost, bulk_cost = single.dollars * PER_MILLION, bulk.dollars * PER_MILLION
-        say(f"  {single.item:<32} {single_cost:13.3f} {bulk_cost:15.3f}   {single.basis}")
+    say(f"  {'item':<32} {'single-event':>13} {'same, fn URL':>13} {'batches of 100':>15}   basis (single-event)")
+    rows = zip(shapes["single-event webhooks"], url_door, shapes["SendGrid batches of 100"], strict=True)
+    for single, url, bulk in rows:
+        single_cost, url_cost, bulk_cost = (line.dollars * PER_MILLION for line in (single, url, bulk))
+        say(f"  {single.item:<32} {single_cost:13.3f} {url_cost:13.3f} {bulk_cost:15.3f}   {single.basis}")
     totals = {name: sum(line.dollars for line in lines) * PER_MILLION for name, lines in shapes.items()}
-    say(f"  {'total':<32} {totals['single-event webhooks']:13.3f} {totals['SendGrid batches of 100']:15.3f}")
+    url_total = sum(line.dollars for line in url_door) * PER_MILLION
+    say(f"  {'total':<32} {totals['single-event webhooks']:13.3f} {url_total:13.3f} "
+        f"{totals['SendGrid batches of 100']:15.3f}")  # fmt: skip
     say(
         f"  floor (HTTP API request + 1 write unit + SQS + the scorer's invocation share): ${floor:.2f} per million; "
         f"single-event webhooks cost {totals['single-event webhooks'] / floor:.2f}x the floor (target 1.2x)"
+    )
+    gatewayless = floor - HTTP_API_PER_REQUEST * PER_MILLION
+    door = "measured on function URL events" if url_singles else "no function URL runs: the route's runs reused"
+    say(
+        f"  through the function URL (WebhookFunctionUrl, {door}): ${url_total:.2f} per million single-event "
+        f"webhooks = {url_total / floor:.2f}x the floor above (which keeps the HTTP API's $1.00); "
+        f"{url_total / gatewayless:.2f}x a floor without the gateway fee (${gatewayless:.2f})"
     )
     fixed = floor + (LAMBDA_PER_REQUEST + XRAY_FIXED_RATE * XRAY_PER_TRACE) * PER_MILLION
     say(
@@ -294,6 +320,9 @@ def main(
         "cost per million events in SendGrid batches of 100 ($)": totals["SendGrid batches of 100"],
         "floor per million ($)": floor,
         "ratio to floor (single-event)": totals["single-event webhooks"] / floor,
+        "cost per million single-event webhooks via the function URL ($)": url_total,
+        "function URL ratio to floor (single-event)": url_total / floor,
+        "function URL ratio to the floor without the gateway fee (single-event)": url_total / gatewayless,
     }
 
 
