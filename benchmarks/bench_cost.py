@@ -309,6 +309,13 @@ def main(
         f"webhooks = {url_total / floor:.2f}x the floor above (which keeps the HTTP API's $1.00); "
         f"{url_total / gatewayless:.2f}x a floor without the gateway fee (${gatewayless:.2f})"
     )
+    say(
+        "    the two doors' webhook invocations, medians: CPU "
+        f"{_median(i.cpu_ms for i in singles):.2f} ms (route) vs {_median(i.cpu_ms for i in url_singles):.2f} ms "
+        f"(URL), log {_median(i.log_bytes for i in singles):.0f} vs {_median(i.log_bytes for i in url_singles):.0f} B, "
+        f"AWS requests {_median(len(i.requests) for i in singles):.0f} vs "
+        f"{_median(len(i.requests) for i in url_singles):.0f}, over {len(singles)} and {len(url_singles)} requests"
+    )
     fixed = floor + (LAMBDA_PER_REQUEST + XRAY_FIXED_RATE * XRAY_PER_TRACE) * PER_MILLION
     say(
         f"  floor + what no change of ours removes (the webhook's invocation fee, Lambda's X-Ray sampling): "
