@@ -10,6 +10,11 @@ Choices, and why:
   (`score:*` features) are prior knowledge: their standardised columns are multiplied by PRIOR_EMPHASIS, so
   the penalty on them is PRIOR_EMPHASIS² times weaker and the model departs from the rules only where the
   outcomes say so (with few conversions, a uniform penalty shrinks the rules' signal as hard as noise).
+- Monotone in quiet time: the features that move when time passes with no event (recency, decayed points,
+  the inactivity penalty, the lead's age, the rule engagement and its grid cell) have their weights'
+  signs, and the grid cells their order, constrained so that the probability can only fall while a lead is
+  quiet (training/monotone.py: a salesperson who sees a quiet lead climb stops trusting the number). The
+  same penalised loss, fitted by L-BFGS-B under bounds instead of scikit-learn's LogisticRegression.
 - Platt calibration fitted on out-of-fold decision values (the same lead-grouped folds), then folded into
   the logit (`p = sigmoid(a * logit + b)`), so the factors still sum to what the probability comes from.
 - A time split with a gap: training reference times end one horizon before the test period begins, so no
@@ -188,6 +193,18 @@ def estimator_for(columns: Sequence[str], strength: float, shape: Shape) -> Shap
     """Standardise, emphasise the rule model's scores, L2 logistic regression with the shape's constraints
     (the probability never rises while a lead is quiet: training/monotone.py)."""
     return ShapedLogisticRegression(C=strength, emphasis=emphasis(columns), design=Design.of(columns, shape))
+
+
+def shape_report(shape: Shape, columns: Sequence[str]) -> dict[str, Any]:
+    """What the report says of the constraints: which weights were held to a sign, which cells to an order."""
+    present = set(columns)
+    return {
+        "why": "with no new event the probability may only fall as time passes (decay applied)",
+        "weight_at_least_0": [name for name in columns if shape.sign(name) == (0.0, None)],
+        "weight_at_most_0": [name for name in columns if shape.sign(name) == (None, 0.0)],
+        "weights_falling_along": [list(chain) for chain in shape.chains if present & set(chain)],
+        "left_out": sorted(shape.left_out),
+    }
 
 
 def choose_strength(
@@ -373,6 +390,7 @@ def train_model(
             "chosen_by": f"{options.folds}-fold log loss, folds grouped by lead",
         },
         "prior_emphasis": {"features": f"{PRIOR_PREFIX}*", "factor": PRIOR_EMPHASIS},
+        "monotone_in_quiet_time": shape_report(shape, columns),
         "calibration": {"method": "platt", "fitted_on": "out-of-fold decision values (folds grouped by lead)"},
         "served_model": "refitted on train and test examples with the same penalty"
         if options.refit
