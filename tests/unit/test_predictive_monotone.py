@@ -160,6 +160,10 @@ def test_the_artefacts_raw_weights_have_the_signs_and_order_time_needs(
         cells = [weights.get(name, 0.0) for name in chain]  # a cell the artefact lacks weighs 0
         assert all(higher >= lower - 1e-12 for higher, lower in itertools.pairwise(cells)), chain
     assert predictor.artefact.calibration.a > 0  # a positive Platt slope keeps the logit's order
+    # and the report names what was constrained
+    constrained = predictor.artefact.report["monotone_in_quiet_time"]
+    assert "decay:inactivity" in constrained["weight_at_most_0"]
+    assert constrained["left_out"] == ["decay:recycled"]
 
 
 def test_unconstrained_it_is_scikit_learns_l2_logistic_regression() -> None:
