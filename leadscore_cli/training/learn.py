@@ -10,6 +10,11 @@ Choices, and why:
   (`score:*` features) are prior knowledge: their standardised columns are multiplied by PRIOR_EMPHASIS, so
   the penalty on them is PRIOR_EMPHASIS² times weaker and the model departs from the rules only where the
   outcomes say so (with few conversions, a uniform penalty shrinks the rules' signal as hard as noise).
+- Monotone in quiet time: the features that move when time passes with no event (recency, decayed points,
+  the inactivity penalty, the lead's age, the rule engagement and its grid cell) have their weights'
+  signs, and the grid cells their order, constrained so that the probability can only fall while a lead is
+  quiet (training/monotone.py: a salesperson who sees a quiet lead climb stops trusting the number). The
+  same penalised loss, fitted by L-BFGS-B under bounds instead of scikit-learn's LogisticRegression.
 - Platt calibration fitted on out-of-fold decision values (the same lead-grouped folds), then folded into
   the logit (`p = sigmoid(a * logit + b)`), so the factors still sum to what the probability comes from.
 - A time split with a gap: training reference times end one horizon before the test period begins, so no
@@ -30,11 +35,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 from sklearn.calibration import CalibratedClassifierCV
-from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
-from sklearn.metrics import brier_score_loss, roc_auc_score
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
 from sklearn.model_selection import GroupKFold
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from leadscore.core.rules import CompiledModel
 from leadscore.core.stages import DAY_SECONDS
@@ -51,6 +54,7 @@ from leadscore_cli.evaluation.auc_compare import compare_auc
 from leadscore_cli.evaluation.predictive import expected_calibration_error as ece_of_bins
 from leadscore_cli.evaluation.predictive import reliability
 from leadscore_cli.training.examples import TARGET, Example
+from leadscore_cli.training.monotone import Design, Shape, ShapedLogisticRegression, shape_for
 
 # Minimums, and why. A penalised logistic regression can learn from fewer events per variable than the
 # classic 10 of an unpenalised one, but below about 50 converting leads its coefficients and, worse, the
@@ -181,41 +185,60 @@ def lead_folds(examples: Sequence[Example], folds: int) -> Folds:
     return list(GroupKFold(n_splits=folds).split(x, labels(examples), groups))
 
 
-def emphasise(values: NDArray[np.float64], weights: NDArray[np.float64]) -> NDArray[np.float64]:
-    return values * weights
-
-
 def emphasis(columns: Sequence[str]) -> NDArray[np.float64]:
     return np.array([PRIOR_EMPHASIS if name.startswith(PRIOR_PREFIX) else 1.0 for name in columns])
 
 
-def pipeline_for(columns: Sequence[str], strength: float) -> Pipeline:
-    """Standardise, emphasise the rule model's scores, L2 logistic regression."""
-    return Pipeline(
-        [
-            ("scale", StandardScaler()),
-            ("emphasis", FunctionTransformer(emphasise, kw_args={"weights": emphasis(columns)})),
-            ("logistic", LogisticRegression(C=strength, max_iter=3000)),
-        ]
-    )
+def estimator_for(columns: Sequence[str], strength: float, shape: Shape) -> ShapedLogisticRegression:
+    """Standardise, emphasise the rule model's scores, L2 logistic regression with the shape's constraints
+    (the probability never rises while a lead is quiet: training/monotone.py)."""
+    return ShapedLogisticRegression(C=strength, emphasis=emphasis(columns), design=Design.of(columns, shape))
+
+
+def shape_report(shape: Shape, columns: Sequence[str]) -> dict[str, Any]:
+    """What the report says of the constraints: which weights were held to a sign, which cells to an order."""
+    present = set(columns)
+    return {
+        "why": "with no new event the probability may only fall as time passes (decay applied)",
+        "weight_at_least_0": [name for name in columns if shape.sign(name) == (0.0, None)],
+        "weight_at_most_0": [name for name in columns if shape.sign(name) == (None, 0.0)],
+        "weights_falling_along": [list(chain) for chain in shape.chains if present & set(chain)],
+        "left_out": sorted(shape.left_out),
+    }
 
 
 def choose_strength(
-    x: NDArray[np.float64], y: NDArray[np.int_], columns: Sequence[str], folds: Folds, c_grid: Sequence[float]
+    x: NDArray[np.float64],
+    y: NDArray[np.int_],
+    columns: Sequence[str],
+    folds: Folds,
+    c_grid: Sequence[float],
+    *,
+    shape: Shape,
 ) -> float:
-    """The L2 strength with the best lead-grouped cross-validated log loss."""
-    prepared = StandardScaler().fit_transform(x) * emphasis(columns)
-    search = LogisticRegressionCV(
-        Cs=list(c_grid), cv=folds, scoring="neg_log_loss", max_iter=3000, l1_ratios=(0.0,), use_legacy_attributes=False
-    ).fit(prepared, y)  # l1_ratios=(0,): plain L2
-    return float(np.ravel(search.C_)[0])
+    """The L2 strength with the best lead-grouped cross-validated log loss (mean over the folds)."""
+    losses = []
+    for strength in c_grid:
+        fold_losses = []
+        for fit_rows, held_rows in folds:
+            estimator = estimator_for(columns, strength, shape).fit(x[fit_rows], y[fit_rows])
+            fold_losses.append(log_loss(y[held_rows], estimator.predict_proba(x[held_rows])[:, 1], labels=[0, 1]))
+        losses.append(float(np.mean(fold_losses)))
+    return float(c_grid[int(np.argmin(losses))])
 
 
 def fit_calibrated(
-    x: NDArray[np.float64], y: NDArray[np.int_], columns: Sequence[str], folds: Folds, strength: float
+    x: NDArray[np.float64],
+    y: NDArray[np.int_],
+    columns: Sequence[str],
+    folds: Folds,
+    strength: float,
+    *,
+    shape: Shape,
 ) -> CalibratedClassifierCV:
-    """The pipeline fitted on all of x, Platt-scaled on its out-of-fold decision values."""
-    return CalibratedClassifierCV(pipeline_for(columns, strength), method="sigmoid", cv=folds, ensemble=False).fit(x, y)
+    """The estimator fitted on all of x, Platt-scaled on its out-of-fold decision values."""
+    estimator = estimator_for(columns, strength, shape)
+    return CalibratedClassifierCV(estimator, method="sigmoid", cv=folds, ensemble=False).fit(x, y)
 
 
 def expected_calibration_error(
@@ -326,11 +349,12 @@ def train_model(
     """Split, check the minimums, learn, measure on the held-out period and build the artefact."""
     split = split_by_time(examples, times, options)
     check_minimums(examples, split, options)
-    columns = choose_columns(split.train)
+    shape = shape_for(model)
+    columns = [name for name in choose_columns(split.train) if name not in shape.left_out]
     x_train, y_train = matrix(split.train, columns), labels(split.train)
     folds = lead_folds(split.train, options.folds)
-    strength = choose_strength(x_train, y_train, columns, folds, options.c_grid)
-    calibrated = fit_calibrated(x_train, y_train, columns, folds, strength)
+    strength = choose_strength(x_train, y_train, columns, folds, options.c_grid, shape=shape)
+    calibrated = fit_calibrated(x_train, y_train, columns, folds, strength, shape=shape)
     x_test, y_test = matrix(split.test, columns), labels(split.test)
     p_test = calibrated.predict_proba(x_test)[:, 1]
     rules_train = np.array([[example.rule_total] for example in split.train])
@@ -344,7 +368,7 @@ def train_model(
         served_examples = [*split.train, *split.test]
         x_served = matrix(served_examples, columns)
         folds = lead_folds(served_examples, options.folds)
-        calibrated = fit_calibrated(x_served, labels(served_examples), columns, folds, strength)
+        calibrated = fit_calibrated(x_served, labels(served_examples), columns, folds, strength, shape=shape)
     p_served = calibrated.predict_proba(x_served)[:, 1]
     features, intercept, platt = _weights(calibrated, columns, dict(model.descriptions))
     top = sorted(features, key=lambda feature: -abs(feature.coefficient))[:12]
@@ -366,6 +390,7 @@ def train_model(
             "chosen_by": f"{options.folds}-fold log loss, folds grouped by lead",
         },
         "prior_emphasis": {"features": f"{PRIOR_PREFIX}*", "factor": PRIOR_EMPHASIS},
+        "monotone_in_quiet_time": shape_report(shape, columns),
         "calibration": {"method": "platt", "fitted_on": "out-of-fold decision values (folds grouped by lead)"},
         "served_model": "refitted on train and test examples with the same penalty"
         if options.refit
@@ -434,20 +459,26 @@ def train_model(
 def _weights(
     calibrated: CalibratedClassifierCV, columns: Sequence[str], descriptions: dict[str, str]
 ) -> tuple[tuple[ArtefactFeature, ...], float, Calibration]:
-    """The fitted pipeline as artefact features: the emphasis folds into the scale, Platt into a and b."""
-    pipeline = calibrated.calibrated_classifiers_[0].estimator
+    """The fitted estimator as artefact features (its scale has the emphasis folded in), Platt into a and b.
+
+    Refuses a non-positive Platt slope: it would turn every constraint on the weights upside down (and
+    means the model ranks leads backwards out of fold: nothing worth serving).
+    """
+    logistic: ShapedLogisticRegression = calibrated.calibrated_classifiers_[0].estimator
     calibrator = calibrated.calibrated_classifiers_[0].calibrators[0]
-    scaler: StandardScaler = pipeline.named_steps["scale"]
-    logistic: LogisticRegression = pipeline.named_steps["logistic"]
-    weights = emphasis(columns)
+    if -calibrator.a_ <= 0:
+        raise NotEnoughData(
+            f"the calibration slope is {-calibrator.a_:.4g} (must be positive): out of fold, the model ranks "
+            "leads no better than backwards; there is no signal to learn from in this window"
+        )
     features = tuple(
         ArtefactFeature(
             name=name,
             group=feature_group(name),
             label=group_description(feature_group(name), descriptions),
             transform=feature_transform(name),
-            mean=float(scaler.mean_[index]),
-            scale=float(scaler.scale_[index] / weights[index]),
+            mean=float(logistic.mean_[index]),
+            scale=float(logistic.scale_[index]),
             coefficient=float(logistic.coef_[0][index]),
         )
         for index, name in enumerate(columns)
