@@ -48,6 +48,10 @@ class Estimate(NamedTuple):
     prediction: Prediction
 
 
+# Estimate(...) without the Python __new__ a NamedTuple class has (what its own _make does)
+_new_estimate = tuple.__new__
+
+
 def _places(value: float) -> Decimal:
     return Decimal(f"{value:.4f}")  # 4 places (PLACES), formatted rather than quantized: cheaper
 
@@ -132,7 +136,8 @@ def estimate(state: ScoreState, model: CompiledModel, at: int) -> Estimate | Non
     prediction = served.predictor.predict(state, model, at)
     probability = _probability_places(prediction.probability)
     factors = tuple(map(_stored_factor, prediction.top(TOP_FACTORS)))
-    return Estimate(probability, factors, p_stage_for(probability, served.settings), served.version, prediction)
+    stage = p_stage_for(probability, served.settings)
+    return _new_estimate(Estimate, (probability, factors, stage, served.predictor.version, prediction))
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 Record = tuple[str, float, float | str | None, float | None, float]
 _contribution = itemgetter(1)  # a record's contribution, in C (no Python call per record)
 _magnitude = itemgetter(4)  # its |contribution|, what factors are ranked by
+_new_prediction = object.__new__
 
 __all__ = ["ArtefactError", "Factor", "Prediction", "Predictor"]
 
@@ -334,7 +335,17 @@ class Predictor:
             return self.predict_features(lead_features(state, model, at))
         records = plan.records(state, at)
         logit = self.intercept + math.fsum(map(_contribution, records))
-        return Prediction(sigmoid(logit), logit, self.intercept, records=records, word=self._wording)
+        # Prediction(sigmoid(logit), logit, self.intercept, records=records, word=self._wording), its slots
+        # set here: a call into a Python __init__ with keywords costs more than the stores themselves
+        prediction = _new_prediction(Prediction)
+        prediction.probability = sigmoid(logit)
+        prediction.logit = logit
+        prediction.intercept = self.intercept
+        prediction._factors = None
+        prediction._records = records
+        prediction._ranked = None
+        prediction._word = self._wording
+        return prediction
 
     def _plan_for(self, model: "CompiledModel") -> "ServingPlan | None":
         from leadscore.predictive.plan import ServingPlan, plannable  # noqa: PLC0415 - built once per model

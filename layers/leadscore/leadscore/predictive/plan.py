@@ -103,7 +103,9 @@ def _signed_log1p(stored: Decimal) -> float:
 # An engagement rule's record depends on (rule, hit count, stored points, days since its last match) only,
 # and leads share these (small counts, a few hundred point values, recent days): each is computed once. The
 # key holds days, not the stored day, so it ages out as days pass: the memo is cleared when full, not frozen.
-type RuleKey = tuple[str, int, Decimal | None, int | None]
+# Decimals are keyed by their text: a fresh Decimal's hash (modular arithmetic, the context looked up) costs
+# about six times its str(), and equal texts are equal values ('5' and '5.0' only get an entry each).
+type RuleKey = tuple[str, int, str, int | None]
 
 
 class ServingPlan:
@@ -154,7 +156,7 @@ class ServingPlan:
         # Records that depend on a few values only, computed once per value: (fit, engagement) -> the score
         # and grid records, company-size answer -> size record, (field, answer) -> attribute record, days
         # since the last activity -> activity record, (days known, alerted) -> history record.
-        self.scores: dict[tuple[Decimal, Decimal], tuple[Record | None, Record | None]] = {}
+        self.scores: dict[tuple[str, str], tuple[Record | None, Record | None]] = {}  # keyed by the texts
         self.sizes: dict[object, Record | None] = {}
         self.attributes: dict[tuple[str, str], Record | None] = {}
         self.activities: dict[int, Record | None] = {}
@@ -174,9 +176,10 @@ class ServingPlan:
         # score:* (the rule model's own view), then its grid cell
         fit = state.fit
         engagement = state.engagement
-        scored = self.scores.get((fit, engagement))
+        texts = (str(fit), str(engagement))
+        scored = self.scores.get(texts)
         if scored is None:
-            scored = _remember(self.scores, (fit, engagement), self._score_records(fit, engagement))
+            scored = _remember(self.scores, texts, self._score_records(fit, engagement))
         if scored[0] is not None:
             append(scored[0])
         if scored[1] is not None:
@@ -201,12 +204,13 @@ class ServingPlan:
                     days: int | None = today - (epoch_day_of_code(code) if day is None else day)
                 else:
                     days = None
-                key = (rule, count, points.get(rule), days)
+                stored = points.get(rule)
+                key = (rule, count, str(stored), days)  # str(None) is no Decimal's text
                 record = rules.get(key, _UNSEEN)
                 if record is _UNSEEN:
                     if len(rules) >= _MAX_CACHED:
                         rules.clear()
-                    record = rules[key] = _engagement_record(weights, count, key[2], days)
+                    record = rules[key] = _engagement_record(weights, count, stored, days)
                 if record is not None:
                     append(record)
             else:
@@ -225,9 +229,11 @@ class ServingPlan:
         keys = self.keys
         if keys.uses_size and self.named:
             answer = attributes.get(COMPANY_SIZE)
-            size = self.sizes.get(answer, _UNSEEN)
+            # a number answer keyed by its text (see RuleKey), apart from the same text typed in a form
+            known: object = answer if answer is None or isinstance(answer, str) else (str(answer),)
+            size = self.sizes.get(known, _UNSEEN)
             if size is _UNSEEN:
-                size = _remember(self.sizes, answer, self.named.get(size_band(answer)))
+                size = _remember(self.sizes, known, self.named.get(size_band(answer)))
             if size is not None:
                 append(size)
         if self.title is not None and keys.uses_title and attributes.get(JOB_TITLE):
