@@ -104,7 +104,7 @@ def _signed_log1p(stored: Decimal) -> float:
 # and leads share these (small counts, a few hundred point values, recent days): each is computed once. The
 # key holds days, not the stored day, so it ages out as days pass: the memo is cleared when full, not frozen.
 # Decimals are keyed by their text: a fresh Decimal's hash (modular arithmetic, the context looked up) costs
-# about six times its str(), and equal texts are equal values ('5' and '5.0' only get an entry each).
+# over twice the instructions of its str(), and equal texts are equal values ('5' and '5.0' get an entry each).
 type RuleKey = tuple[str, int, str, int | None]
 
 
