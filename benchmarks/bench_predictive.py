@@ -11,19 +11,15 @@
    (leadscore_cli/evaluation/auc_compare.py), and calibration error (ECE) of the predictive model and of
    the rule total made a probability (Platt-scaled on seed A). Other worlds (true drivers unlike the
    default rules) and other seed pairs: bench_predictive_worlds.py.
-3. Inference cost per event (features + prediction) and the cold import of `leadscore.predictive` in a
-   fresh interpreter. Nothing is asserted: figures are printed.
+
+Nothing is asserted: figures are printed. What serving costs (inference µs per event, the cold import of the
+predictive modules) is measured once, by bench_predictive_serving.py, which `make bench` runs after this.
 """
 
 from __future__ import annotations
 
-import compileall
-import statistics
-import subprocess
 import sys
 import time
-from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -33,14 +29,11 @@ from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
 from leadscore.core.identity import lead_id_for
 from leadscore.core.rules import CompiledModel, compile_model
-from leadscore.core.scoring import score_event
-from leadscore.core.state import ScoreState
 from leadscore.ledger.records import LedgerEvent
 from leadscore.models.model_files import load_model_file
-from leadscore.predictive.features import lead_features
 from leadscore.predictive.inference import Predictor
 from leadscore_cli.evaluation.auc_compare import compare_auc
-from leadscore_cli.training.examples import Example, build_examples, reference_times, snapshots
+from leadscore_cli.training.examples import Example, build_examples, reference_times
 from leadscore_cli.training.learn import NotEnoughData, TrainingOptions, expected_calibration_error, labels, train_model
 from local.population import Population, simulate_population
 
@@ -63,65 +56,6 @@ def population_examples(
     first, last = (int(moment.timestamp()) for moment in (population.start, population.end))
     times = reference_times(first, last, every_days=EVERY_DAYS, horizon_days=HORIZON_DAYS)
     return population, events, times, build_examples(events, model, times, horizon_days=HORIZON_DAYS)
-
-
-def inference_cost(
-    predictor: Predictor, events: list[LedgerEvent], times: list[int], model: CompiledModel
-) -> tuple[float, float, float]:
-    """CPU µs per event for lead_features, for predict (features included) and, for scale, for scoring
-    one page view with `score_event`, over real states of seed B. CPU time (best of 5), so the other
-    engineers' load on a shared machine inflates the figures less than wall time would (it still does)."""
-    by_lead: dict[str, list[LedgerEvent]] = {}
-    for event in events:
-        if event.type not in {"sales_accepted", "sales_rejected", "deal_won", "deal_lost"}:
-            by_lead.setdefault(event.lead_id, []).append(event)
-    states: list[tuple[ScoreState, int]] = []
-    for history in list(by_lead.values())[:200]:
-        history.sort(key=lambda event: event.occurred_at)
-        states.extend((state, moment) for moment, state in snapshots(history, model, times[-1:]))
-    rounds = max(1, 20_000 // len(states))
-
-    def per_event(call: Callable[[ScoreState, CompiledModel, int], object]) -> float:
-        best = float("inf")
-        for _ in range(5):
-            began = time.process_time()
-            for _ in range(rounds):
-                for state, moment in states:
-                    call(state, model, moment)
-            best = min(best, time.process_time() - began)
-        return best / (rounds * len(states)) * 1e6
-
-    page = LedgerEvent(
-        lead_id="", email_domain="example.com", event_id="bench", source="bench", type="page_viewed",
-        occurred_at=datetime.fromtimestamp(times[-1], UTC), attributes={}, properties={"page_url": "/pricing"},
-    ).facts()  # fmt: skip
-
-    def score_page_view(state: ScoreState, model: CompiledModel, moment: int) -> object:
-        return score_event(page, model, state, now=moment, alert_lease_seconds=60)
-
-    return per_event(lead_features), per_event(predictor.predict), per_event(score_page_view)
-
-
-def cold_import_ms() -> tuple[float, float]:
-    """Median CPU ms to import leadscore.predictive in a fresh interpreter (bytecode compiled, as in the
-    deployed layer): alone, and after the scorer's core (what the scorer pays for it)."""
-    layer = str(ROOT / "layers" / "leadscore")
-    probe = (
-        "import time{pre}; t = time.process_time(); import leadscore.predictive.inference, "
-        "leadscore.predictive.artefact; print((time.process_time() - t) * 1000)"
-    )
-    compileall.compile_dir(str(ROOT / "layers" / "leadscore" / "leadscore" / "predictive"), quiet=1)
-    figures = []
-    for pre in ("", "; import leadscore.core.scoring"):
-        runs = [
-            float(subprocess.run(  # noqa: S603 - our own interpreter
-                [sys.executable, "-c", probe.format(pre=pre)], capture_output=True, text=True, check=True,
-                env={"PYTHONPATH": layer},  # PYTHONDONTWRITEBYTECODE unset: the compiled .pyc is used
-            ).stdout)
-            for _ in range(7)
-        ]  # fmt: skip
-        figures.append(statistics.median(runs))
-    return figures[0], figures[1]
 
 
 def main(*, quick: bool = False) -> None:
@@ -150,7 +84,7 @@ def main(*, quick: bool = False) -> None:
     print(f"  held-out weeks of seed {TRAIN_SEED}: AUC predictive {held['auc']['predictive']:.3f} vs rules "
           f"{held['auc']['rules']:.3f}; ECE {held['ece']['predictive']:.3f}")  # fmt: skip
 
-    population_b, events_b, times_b, examples_b = population_examples(leads, TEST_SEED, model)
+    population_b, _, _, examples_b = population_examples(leads, TEST_SEED, model)
     predictor = Predictor(trained.artefact)
     served = np.array([predictor.predict_features(example.features).probability for example in examples_b])
     outcome = labels(examples_b)
@@ -172,13 +106,8 @@ def main(*, quick: bool = False) -> None:
     print(f"    {comparison.summary()}")
     print(f"    ECE  predictive {expected_calibration_error(served, outcome):.3f} | rules Platt-scaled on seed "
           f"{TRAIN_SEED} {expected_calibration_error(p_rules, outcome):.3f} (bar: <= 0.05)")  # fmt: skip
-    features_us, predict_us, score_us = inference_cost(predictor, events_b, times_b, model)
-    print(f"  inference (CPU time): predict {predict_us:.1f} µs per event (features {features_us:.1f} µs + probability "
-          f"and {len(trained.artefact.features)}-feature factors in words; target < 20 µs); for scale, score_event of "
-          f"one page view on the same states {score_us:.1f} µs")  # fmt: skip
-    alone, on_core = cold_import_ms()
-    print(f"  cold import of leadscore.predictive: {on_core:.1f} ms on top of the scorer's core, {alone:.1f} ms "
-          f"alone (CPU, median of 7 fresh interpreters; target < 5 ms)")  # fmt: skip
+    print("  inference µs per event and the cold import of the predictive modules: one measurement, printed under "
+          "\"predictive serving\" (bench_predictive_serving.py)")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -101,16 +101,18 @@ def _best_us(runs: int, count: int, work: Callable[[], None]) -> float:
 def _interleaved_best_us(
     rounds: int, count: int, steps: dict[str, tuple[Callable[[], Any], Callable[[Any], object]]]
 ) -> dict[str, float]:
-    """Best CPU µs per item of each step's `work(prepare())` (prepare is not timed). The steps take turns
-    round after round, so a burst of load on a shared machine hits them alike."""
-    best = dict.fromkeys(steps, float("inf"))
+    """Best CPU µs per item of each step's `work(prepare())` (prepare is not timed), and its median under
+    `<step>_median`. The steps take turns round after round, so a burst of load on a shared machine hits
+    them alike."""
+    samples: dict[str, list[float]] = {name: [] for name in steps}
     for _ in range(rounds):
         for name, (prepare, work) in steps.items():
             prepared = prepare()
             started = time.process_time()
             work(prepared)
-            best[name] = min(best[name], (time.process_time() - started) / count * 1e6)
-    return best
+            samples[name].append((time.process_time() - started) / count * 1e6)
+    best = {name: min(values) for name, values in samples.items()}
+    return best | {f"{name}_median": statistics.median(values) for name, values in samples.items()}
 
 
 def inference_costs(
@@ -135,21 +137,21 @@ def inference_costs(
     def reference(state: ScoreState, at: int) -> Prediction:
         return predictor.predict_features(lead_features(state, model, at))
 
-    def estimates() -> list[tuple[ScoreState, int, Any]]:
-        return [(state, at, estimate(state, with_block, at)) for state, at in fresh()]
+    def serve_all(st: list[tuple[ScoreState, int]]) -> None:  # what score_events adds: estimate, then store
+        for s, at in st:
+            found = estimate(s, with_block, at)
+            assert found is not None
+            store_estimate(s, found, with_block, seed="x", now=at, lease_seconds=60)
 
     costs = _interleaved_best_us(
-        9,
+        11,
         len(items),
         {
+            "predict_top_us": (fresh, lambda st: [predictor.predict(s, with_block, at).top(3) for s, at in st]),
+            "served_us": (fresh, serve_all),
             "features_us": (fresh, lambda st: [lead_features(s, model, at) for s, at in st]),
             "logit_us": (fresh, lambda st: [predictor.predict(s, with_block, at) for s, at in st]),
             "top_us": (predictions, lambda ps: [p.top(3) for p in ps]),
-            "estimate_us": (fresh, lambda st: [estimate(s, with_block, at) for s, at in st]),
-            "store_us": (
-                estimates,
-                lambda es: [store_estimate(s, e, with_block, seed="x", now=at, lease_seconds=60) for s, at, e in es],
-            ),
             "before_us": (
                 fresh,
                 lambda st: [predictor.predict_features(lead_features(s, model, at)).top(3) for s, at in st],
@@ -174,9 +176,7 @@ def inference_costs(
         assert served_cold is not None
         return [served_cold.predictor.predict(s, cold_model, at).top(3) for s, at in cold_states]
 
-    costs |= _interleaved_best_us(9, len(distinct), {"cold_predictor_us": (cold_predictor, cold_run)})
-    costs["predictor_us"] = costs["logit_us"] + costs["top_us"]
-    costs["total_us"] = costs["estimate_us"] + costs["store_us"]
+    costs |= _interleaved_best_us(11, len(distinct), {"cold_predictor_us": (cold_predictor, cold_run)})
     # The first prediction after a cold start builds the model's plan and words its first labels.
     cold = Predictor.from_json(artefact)
     state, at = fresh()[0]
@@ -283,20 +283,21 @@ def main(quick: bool = False, say: Callable[[str], None] = print) -> dict[str, A
     load = os.getloadavg()[0]
     say(
         f"  inference, CPU µs per event ({len(states)} leads, {costs['features']:.1f} features and "
-        f"{len(served_artefact.features)} weights; best of 9 interleaved rounds; load average {load:.1f} on "
-        f"{os.cpu_count()} CPUs):"
+        f"{len(served_artefact.features)} weights; median (best) of 11 interleaved rounds; load average "
+        f"{load:.1f} on {os.cpu_count()} CPUs):"
     )
     say(
-        f"    predict {inference['logit_us']:.1f} (probability and logit) + top(3) {inference['top_us']:.1f} "
-        f"= {inference['predictor_us']:.1f} µs (target < 20 µs); the reference path, as predict ran before "
-        f"the serving plan (predict_features(lead_features(...)) + top(3)): {inference['before_us']:.1f} µs, of "
-        f"which the feature dict {inference['features_us']:.1f} µs; with the predictor's caches empty (a new "
-        f"predictor, {len(states)} leads once each) {inference['cold_predictor_us']:.1f} µs"
+        f"    predict + top(3): {inference['predict_top_us_median']:.1f} ({inference['predict_top_us']:.1f}) µs "
+        f"(target < 20 µs); predict alone {inference['logit_us_median']:.1f}, top(3) on its prediction "
+        f"{inference['top_us_median']:.1f}; the reference path (predict_features(lead_features(...)) + top(3)): "
+        f"{inference['before_us_median']:.1f}, of which the feature dict {inference['features_us_median']:.1f}; "
+        f"with the predictor's caches empty (a new predictor, {len(states)} leads once each) "
+        f"{inference['cold_predictor_us_median']:.1f} ({inference['cold_predictor_us']:.1f})"
     )
     say(
-        f"    what score_events adds per scored event with the block: estimate {inference['estimate_us']:.1f} "
-        f"(the above, the stored Decimals and p_stage; core/prediction.py) + store {inference['store_us']:.1f} "
-        f"= {inference['total_us']:.1f} µs; first prediction after load {inference['first_us']:.0f} µs (plan built)"
+        f"    what score_events adds per scored event with the block, estimate + store_estimate (the above, the "
+        f"stored Decimals and p_stage; core/prediction.py): {inference['served_us_median']:.1f} "
+        f"({inference['served_us']:.1f}) µs; first prediction after load {inference['first_us']:.0f} µs (plan built)"
     )
     imports = cold_import_ms(runs=7 if quick else 15)
     say(

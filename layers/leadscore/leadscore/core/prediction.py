@@ -17,7 +17,7 @@ from leadscore.core.state import STAGE_ORDER, PendingAlert, ScoreState, Stage
 if TYPE_CHECKING:
     from leadscore.core.rules import CompiledModel
     from leadscore.models.scoring_model import PredictiveSettings
-    from leadscore.predictive.inference import Prediction, Predictor
+    from leadscore.predictive.inference import Factor, Prediction, Predictor
 
 TOP_FACTORS = 3
 PLACES = Decimal("0.0001")  # stored probability and contributions: 4 places (the item pays for every byte)
@@ -48,8 +48,29 @@ class Estimate(NamedTuple):
     prediction: Prediction
 
 
+# Estimate(...) without the Python __new__ a NamedTuple class has (what its own _make does)
+_new_estimate = tuple.__new__
+
+
 def _places(value: float) -> Decimal:
     return Decimal(f"{value:.4f}")  # 4 places (PLACES), formatted rather than quantized: cheaper
+
+
+# A probability has 10,001 values at 4 places: each Decimal is made once, by its count of ten-thousandths.
+# `round(scaled)` is the correctly rounded count except within float error of a half (scaled carries at most
+# ~1e-12 of error), where the formatting decides: the same Decimal as `_places`, digit for digit.
+_PROBABILITIES: dict[int, Decimal] = {}
+
+
+def _probability_places(probability: float) -> Decimal:
+    scaled = probability * 10_000.0
+    count = round(scaled) if 0.0 < scaled <= 10_000.0 else -1  # (-0.0 formats with its sign: not here)
+    if count < 0 or abs(scaled - count) > 0.499_999:  # not a probability, or too near a half: format it
+        return _places(probability)
+    stored = _PROBABILITIES.get(count)
+    if stored is None:
+        stored = _PROBABILITIES[count] = Decimal(f"{count // 10_000}.{count % 10_000:04d}")
+    return stored
 
 
 # A factor's stored contribution: the same few values recur across leads (one weight times a value from a
@@ -69,7 +90,23 @@ def _stored_contribution(value: float) -> Decimal:
 
 def served_probability(probability: float) -> Decimal:
     """A probability as serving stores it and stages it: 4 places."""
-    return _places(probability)
+    return _probability_places(probability)
+
+
+# A stored factor per Factor: the predictor hands out the same Factor objects for equal factors, so each is
+# cut and converted once. Keyed by id() and holding the Factor, so an id is never reused while cached.
+_STORED_FACTORS: dict[int, tuple[Factor, tuple[str, Decimal]]] = {}
+
+
+def _stored_factor(factor: Factor) -> tuple[str, Decimal]:
+    cached = _STORED_FACTORS.get(id(factor))
+    if cached is not None and cached[0] is factor:
+        return cached[1]
+    stored = (factor.label[:LABEL_LIMIT], _stored_contribution(factor.contribution))
+    if len(_STORED_FACTORS) >= _STORED_CONTRIBUTIONS_LIMIT:
+        _STORED_FACTORS.clear()
+    _STORED_FACTORS[id(factor)] = (factor, stored)
+    return stored
 
 
 def stage_on_probability(probability: Decimal, mql: Decimal, sql: Decimal) -> Stage:
@@ -97,12 +134,10 @@ def estimate(state: ScoreState, model: CompiledModel, at: int) -> Estimate | Non
     if served is None:
         return None
     prediction = served.predictor.predict(state, model, at)
-    probability = _places(prediction.probability)
-    factors = tuple(
-        (factor.label[:LABEL_LIMIT], _stored_contribution(factor.contribution))
-        for factor in prediction.top(TOP_FACTORS)
-    )
-    return Estimate(probability, factors, p_stage_for(probability, served.settings), served.version, prediction)
+    probability = _probability_places(prediction.probability)
+    factors = tuple(map(_stored_factor, prediction.top(TOP_FACTORS)))
+    stage = p_stage_for(probability, served.settings)
+    return _new_estimate(Estimate, (probability, factors, stage, served.predictor.version, prediction))
 
 
 @dataclass(frozen=True, slots=True)

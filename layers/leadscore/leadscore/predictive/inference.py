@@ -30,9 +30,12 @@ if TYPE_CHECKING:
     from leadscore.predictive.artefact import Artefact
     from leadscore.predictive.plan import ServingPlan
 
-# One factor group of a prediction: (group, contribution, label input, label input); see plan.Record.
-Record = tuple[str, float, float | str | None, float | None]
+# One factor group of a prediction: (group, contribution, label input, label input, |contribution|); see
+# plan.Record.
+Record = tuple[str, float, float | str | None, float | None, float]
 _contribution = itemgetter(1)  # a record's contribution, in C (no Python call per record)
+_magnitude = itemgetter(4)  # its |contribution|, what factors are ranked by
+_new_prediction = object.__new__
 
 __all__ = ["ArtefactError", "Factor", "Prediction", "Predictor"]
 
@@ -54,7 +57,7 @@ class Prediction:
     give the same Factors.
     """
 
-    __slots__ = ("_factors", "_order", "_records", "_word", "intercept", "logit", "probability")
+    __slots__ = ("_factors", "_ranked", "_records", "_word", "intercept", "logit", "probability")
 
     def __init__(
         self,
@@ -63,7 +66,7 @@ class Prediction:
         intercept: float,
         factors: tuple[Factor, ...] | None = None,  # given: every non-zero factor, largest |contribution| first
         *,
-        records: Sequence[Record] = (),  # or: (group, contribution, label inputs…) in any order, worded lazily
+        records: Sequence[Record] = (),  # or: (group, contribution, label inputs…, |contribution|), worded lazily
         word: Callable[[Record], Factor] | None = None,
     ) -> None:
         self.probability = probability
@@ -71,7 +74,7 @@ class Prediction:
         self.intercept = intercept
         self._factors = factors
         self._records = records
-        self._order: list[int] | None = None
+        self._ranked: list[Record] | None = None
         self._word = word
 
     @property
@@ -88,17 +91,15 @@ class Prediction:
         word = self._word
         if word is None:  # factors were given whole: nothing to word
             return ()
-        records = self._records
-        order = self._order
-        if order is None:
+        ranked = self._ranked
+        if ranked is None:
             # Largest |contribution| first, ties in the order the groups came (a stable sort; reverse=True
-            # keeps it). The key is a C method: no Python call per item.
-            magnitudes = list(map(abs, map(_contribution, records)))
-            order = sorted(range(len(records)), key=magnitudes.__getitem__, reverse=True)
-            while order and not magnitudes[order[-1]]:  # zero contributions (last) are no reason
-                order.pop()
-            self._order = order
-        return tuple([word(records[index]) for index in order[:n]])
+            # keeps it), keyed by the magnitude each record carries: a sort in C, no Python call per record.
+            ranked = sorted(self._records, key=_magnitude, reverse=True)
+            while ranked and not ranked[-1][4]:  # zero contributions (last) are no reason
+                ranked.pop()
+            self._ranked = ranked
+        return tuple(map(word, ranked[:n]))
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Prediction):
@@ -246,6 +247,7 @@ class Predictor:
         "_labels",
         "_plans",
         "_weights",
+        "_wording",
         "base_model",
         "base_model_version",
         "intercept",
@@ -319,6 +321,7 @@ class Predictor:
         self._factors: dict[Record, Factor] = {}  # planned record -> its Factor (see _word)
         # id(rule model) -> (the model, its serving plan or None when only the reference path computes it)
         self._plans: dict[int, tuple[CompiledModel, ServingPlan | None]] = {}
+        self._wording = self._word  # bound once: every planned Prediction words its factors with it
 
     def predict(self, state: "ScoreState", model: "CompiledModel", at: int) -> Prediction:
         """The lead's probability at epoch second `at`, from its state under the artefact's base model.
@@ -332,7 +335,17 @@ class Predictor:
             return self.predict_features(lead_features(state, model, at))
         records = plan.records(state, at)
         logit = self.intercept + math.fsum(map(_contribution, records))
-        return Prediction(sigmoid(logit), logit, self.intercept, records=records, word=self._word)
+        # Prediction(sigmoid(logit), logit, self.intercept, records=records, word=self._wording), its slots
+        # set here: a call into a Python __init__ with keywords costs more than the stores themselves
+        prediction = _new_prediction(Prediction)
+        prediction.probability = sigmoid(logit)
+        prediction.logit = logit
+        prediction.intercept = self.intercept
+        prediction._factors = None
+        prediction._records = records
+        prediction._ranked = None
+        prediction._word = self._wording
+        return prediction
 
     def _plan_for(self, model: "CompiledModel") -> "ServingPlan | None":
         from leadscore.predictive.plan import ServingPlan, plannable  # noqa: PLC0415 - built once per model
@@ -359,7 +372,7 @@ class Predictor:
         return factor
 
     def _new_factor(self, record: Record) -> Factor:
-        group, contribution, first, second = record
+        group, contribution, first, second, _ = record
         mode, kind, words, inputs = self._groups[group]
         if mode == CONSTANT:
             return Factor(group, words, contribution)
@@ -390,7 +403,9 @@ class Predictor:
                 if entry[2]:
                     present[group] = name
         logit = self.intercept + math.fsum(by_group.values())
-        records: list[Record] = [(group, contribution, None, None) for group, contribution in by_group.items()]
+        records: list[Record] = [
+            (group, contribution, None, None, abs(contribution)) for group, contribution in by_group.items()
+        ]
         groups = self._groups
         labels = self._labels
 

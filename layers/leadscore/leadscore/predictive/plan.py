@@ -15,6 +15,7 @@ feature, a hand-grouped artefact) is served by the reference path, `predict_feat
 import math
 from collections.abc import Mapping
 from decimal import Decimal
+from itertools import compress
 from typing import TYPE_CHECKING
 
 from leadscore.predictive import features as reference
@@ -49,10 +50,11 @@ if TYPE_CHECKING:
 # The feature set this plan computes: another one (features.py changed) is served by the reference path.
 PLANNED_FEATURE_SET_VERSION = 1
 
-# One factor group of one prediction: (group, contribution, label input 1, label input 2). The inputs are the
-# values of the features the group's label reads (`inference._label_mode`), None when the lead has none, or
-# for a one-hot family the name of the member that is set: the same keys the reference path caches labels by.
-Record = tuple[str, float, float | str | None, float | None]
+# One factor group of one prediction: (group, contribution, label input 1, label input 2, |contribution|). The
+# inputs are the values of the features the group's label reads (`inference._label_mode`), None when the lead
+# has none, or for a one-hot family the name of the member that is set: the same keys the reference path
+# caches labels by. The magnitude is what factors are ranked by, kept so that ranking is a sort in C.
+Record = tuple[str, float, float | str | None, float | None, float]
 
 # Named features that are not per rule, per band or per attribute value.
 _SCALAR_FEATURES = (
@@ -80,7 +82,7 @@ def plannable_names(model: "CompiledModel") -> tuple[frozenset[str], tuple[str, 
 # fresh Decimal's hash costs a fifth of a conversion). The other lookups below are per plan, keyed likewise.
 _MAX_CACHED = 16_384  # per cache: a few MB at most in a long-lived container
 _SIGNED_LOG1P: dict[Decimal, float] = {}  # rule points -> sign(points) * log1p(|float(points)|)
-_UNSEEN = ("", 0.0, None, None)  # a cache miss (records themselves are None when the lead has no such factor)
+_UNSEEN = ("", 0.0, None, None, 0.0)  # a cache miss (records themselves are None when the lead has no such factor)
 
 
 def _remember[K, V](cache: dict[K, V], key: K, value: V) -> V:
@@ -89,12 +91,30 @@ def _remember[K, V](cache: dict[K, V], key: K, value: V) -> V:
     return value
 
 
+def _signed_log1p(stored: Decimal) -> float:
+    signed = _SIGNED_LOG1P.get(stored)
+    if signed is None:
+        number = float(stored)
+        signed = math.log1p(number) if number >= 0 else -math.log1p(-number)
+        _remember(_SIGNED_LOG1P, stored, signed)
+    return signed
+
+
+# An engagement rule's record depends on (rule, hit count, stored points, days since its last match) only,
+# and leads share these (small counts, a few hundred point values, recent days): each is computed once. The
+# key holds days, not the stored day, so it ages out as days pass: the memo is cleared when full, not frozen.
+# Decimals are keyed by their text: a fresh Decimal's hash (modular arithmetic, the context looked up) costs
+# over twice the instructions of its str(), and equal texts are equal values ('5' and '5.0' get an entry each).
+type RuleKey = tuple[str, int, str, int | None]
+
+
 class ServingPlan:
     """Weights by rule id and feature family for one (artefact, rule model) pair; `records` is the hot path."""
 
     __slots__ = (
-        "activities", "activity", "attributes", "automated", "breadth", "decay", "engagement", "fit", "histories",
-        "history", "keys", "model", "named", "score", "scores", "sizes", "suppressed", "title", "webmail",
+        "activities", "activity", "attributes", "automated", "breadth", "decay", "engagement", "fit", "fit_records",
+        "fit_rules", "histories", "history", "keys", "model", "named", "rules", "score", "scores", "sizes",
+        "suppressed", "title", "webmail",
     )  # fmt: skip
 
     def __init__(self, weights: Mapping[str, float], model: "CompiledModel") -> None:
@@ -113,14 +133,18 @@ class ServingPlan:
         }
         # An indicator's record is the same for every lead (0.0 + weight x 1.0 is the weight): built once.
         self.fit = tuple(
-            (rule, (name, weight, None, None)) for rule, name in keys.fit.items() if (weight := w(name, 0.0))
+            (rule, (name, weight, None, None, abs(weight)))
+            for rule, name in keys.fit.items()
+            if (weight := w(name, 0.0))
         )
-        self.title = ("title", weight, None, None) if (weight := w("title:known", 0.0)) else None
-        self.webmail = ("webmail", weight, None, None) if (weight := w("webmail", 0.0)) else None
-        self.suppressed = ("suppressed", weight, None, None) if (weight := w("suppressed", 0.0)) else None
+        self.fit_rules = tuple(rule for rule, _ in self.fit)  # for itertools.compress: the held ones, in C
+        self.fit_records = tuple(record for _, record in self.fit)
+        self.title = ("title", weight, None, None, abs(weight)) if (weight := w("title:known", 0.0)) else None
+        self.webmail = ("webmail", weight, None, None, abs(weight)) if (weight := w("webmail", 0.0)) else None
+        self.suppressed = ("suppressed", weight, None, None, abs(weight)) if (weight := w("suppressed", 0.0)) else None
         # One-hot families (grid cell, size band, attribute value): the record of the member that is set.
         self.named: dict[str, Record] = {
-            name: (feature_group(name), weight, name, None)
+            name: (feature_group(name), weight, name, None, abs(weight))
             for name, weight in weights.items()
             if name.startswith(("grid:", "size:", "attr:"))
         }
@@ -132,11 +156,12 @@ class ServingPlan:
         # Records that depend on a few values only, computed once per value: (fit, engagement) -> the score
         # and grid records, company-size answer -> size record, (field, answer) -> attribute record, days
         # since the last activity -> activity record, (days known, alerted) -> history record.
-        self.scores: dict[tuple[Decimal, Decimal], tuple[Record | None, Record | None]] = {}
+        self.scores: dict[tuple[str, str], tuple[Record | None, Record | None]] = {}  # keyed by the texts
         self.sizes: dict[object, Record | None] = {}
         self.attributes: dict[tuple[str, str], Record | None] = {}
         self.activities: dict[int, Record | None] = {}
         self.histories: dict[tuple[int | None, bool], Record | None] = {}
+        self.rules: dict[RuleKey, Record | None] = {}  # (rule, count, points, days) -> its record
 
     def records(self, state: "ScoreState", at: int) -> list[Record]:  # noqa: PLR0912, PLR0915 - one pass, on purpose
         """The lead's non-empty factor groups at epoch second `at`, in the order `lead_features` emits them.
@@ -151,78 +176,64 @@ class ServingPlan:
         # score:* (the rule model's own view), then its grid cell
         fit = state.fit
         engagement = state.engagement
-        scored = self.scores.get((fit, engagement))
+        texts = (str(fit), str(engagement))
+        scored = self.scores.get(texts)
         if scored is None:
-            scored = _remember(self.scores, (fit, engagement), self._score_records(fit, engagement))
+            scored = _remember(self.scores, texts, self._score_records(fit, engagement))
         if scored[0] is not None:
             append(scored[0])
         if scored[1] is not None:
             append(scored[1])
-        # per engagement rule: hits, points, recency; machine activity; breadth
+        # per engagement rule: hits, points, recency (its record once per distinct input); machine activity;
+        # breadth
         engagement_rules = self.engagement
-        automated = self.automated
+        rules = self.rules
         points = state.points
         rule_days = state.rule_days
         day_of_code = reference._DAY_OF_CODE
-        signed_log1p = _SIGNED_LOG1P
         breadth = 0
         for rule, count in state.hits.items():
             if count <= 0:
                 continue
-            entry = engagement_rules.get(rule)
-            if entry is not None:
+            weights = engagement_rules.get(rule)
+            if weights is not None:
                 breadth += 1
-                w_hits, w_points, w_recency, group = entry
-                hits = _LOG1P[count] if count < _TABLE_SIZE else math.log1p(count)
-                contribution = 0.0
-                touched = False
-                if w_hits:
-                    contribution += w_hits * hits
-                    touched = True
-                if w_points:
-                    stored = points.get(rule)
-                    if stored:
-                        signed = signed_log1p.get(stored)
-                        if signed is None:
-                            number = float(stored)
-                            signed = math.log1p(number) if number >= 0 else -math.log1p(-number)
-                            _remember(signed_log1p, stored, signed)
-                        if signed:
-                            contribution += w_points * signed
-                            touched = True
-                recency = None
                 code = rule_days.get(rule)
                 if code:
                     day = day_of_code.get(code)
-                    days = today - (epoch_day_of_code(code) if day is None else day)
-                    if days < _TABLE_SIZE:  # before today's first moment counts as today, as max(0, days) does
-                        recency = _RULE_RECENCY[days if days > 0 else 0]
-                    else:
-                        recency = math.exp(-days / RULE_RECENCY_DAYS)
-                    if w_recency and recency:
-                        contribution += w_recency * recency
-                        touched = True
-                if touched:
-                    append((group, contribution, hits, recency))
+                    days: int | None = today - (epoch_day_of_code(code) if day is None else day)
+                else:
+                    days = None
+                stored = points.get(rule)
+                key = (rule, count, str(stored), days)  # str(None) is no Decimal's text
+                record = rules.get(key, _UNSEEN)
+                if record is _UNSEEN:
+                    if len(rules) >= _MAX_CACHED:
+                        rules.clear()
+                    record = rules[key] = _engagement_record(weights, count, stored, days)
+                if record is not None:
+                    append(record)
             else:
-                found = automated.get(rule)
+                found = self.automated.get(rule)
                 if found is not None:
                     hits = _LOG1P[count] if count < _TABLE_SIZE else math.log1p(count)
-                    append((found[1], 0.0 + found[0] * hits, hits, None))
+                    machine = 0.0 + found[0] * hits
+                    append((found[1], machine, hits, None, abs(machine)))
         if breadth and self.breadth:
             kinds = _LOG1P[breadth]
-            append(("breadth", 0.0 + self.breadth * kinds, kinds, None))
-        # fit rules that hold, size band, job title, webmail, categorical attribute values
-        for rule, record in self.fit:
-            if points.get(rule):
-                append(record)
+            spread = 0.0 + self.breadth * kinds
+            append(("breadth", spread, kinds, None, abs(spread)))
+        # fit rules that hold (selected in C), size band, job title, webmail, categorical attribute values
+        records += compress(self.fit_records, map(points.get, self.fit_rules))
         attributes = state.attributes
         keys = self.keys
         if keys.uses_size and self.named:
             answer = attributes.get(COMPANY_SIZE)
-            size = self.sizes.get(answer, _UNSEEN)
+            # a number answer keyed by its text (see RuleKey), apart from the same text typed in a form
+            known: object = answer if answer is None or isinstance(answer, str) else (str(answer),)
+            size = self.sizes.get(known, _UNSEEN)
             if size is _UNSEEN:
-                size = _remember(self.sizes, answer, self.named.get(size_band(answer)))
+                size = _remember(self.sizes, known, self.named.get(size_band(answer)))
             if size is not None:
                 append(size)
         if self.title is not None and keys.uses_title and attributes.get(JOB_TITLE):
@@ -250,7 +261,7 @@ class ServingPlan:
             if activity is not None:
                 append(activity)
         w_inactivity, w_recycled = self.decay
-        if w_inactivity or w_recycled:
+        if (w_inactivity and points.get(INACTIVITY_RULE)) or (w_recycled and state.recycled_at is not None):
             decay = self._decay_record(state, today)
             if decay is not None:
                 append(decay)
@@ -286,7 +297,7 @@ class ServingPlan:
                 if product:
                     contribution += w_product * product
                     touched = True
-        score = ("score", contribution, fit_value, engagement_value) if touched else None
+        score = ("score", contribution, fit_value, engagement_value, abs(contribution)) if touched else None
         return score, self.named.get(self.keys.grid(fit, engagement))
 
     def _activity_record(self, days: int) -> Record | None:
@@ -304,7 +315,7 @@ class ServingPlan:
         if w_quarter and quarter:
             contribution += w_quarter * quarter
             touched = True
-        return ("activity", contribution, quarter, None) if touched else None
+        return ("activity", contribution, quarter, None, abs(contribution)) if touched else None
 
     def _decay_record(self, state: "ScoreState", today: int) -> Record | None:
         w_inactivity, w_recycled = self.decay
@@ -322,7 +333,7 @@ class ServingPlan:
             if fallen:
                 contribution += w_recycled * fallen
                 touched = True
-        return ("decay", contribution, None, None) if touched else None
+        return ("decay", contribution, None, None, abs(contribution)) if touched else None
 
     def _history_record(self, known: int | None, alerted: bool) -> Record | None:
         """`known`: whole days since the lead was first scored (None when that is not recorded)."""
@@ -339,7 +350,35 @@ class ServingPlan:
         if w_age and age:
             contribution += w_age * age
             touched = True
-        return ("history", contribution, age, flag) if touched else None
+        return ("history", contribution, age, flag, abs(contribution)) if touched else None
+
+
+def _engagement_record(
+    weights: tuple[float, float, float, str], count: int, stored: Decimal | None, days: int | None
+) -> Record | None:
+    """An engagement rule's record: `features._activity_features`' hits, points and recency of the rule, each
+    weight x value added in that order from 0.0 (the reference's per-group sum); None when none is counted.
+    `count` > 0; `days` since the rule last matched (None: no stored day), before today's first moment as 0."""
+    w_hits, w_points, w_recency, group = weights
+    hits = _LOG1P[count] if count < _TABLE_SIZE else math.log1p(count)
+    contribution = 0.0
+    touched = False
+    if w_hits:
+        contribution += w_hits * hits
+        touched = True
+    if w_points and stored:
+        signed = _signed_log1p(stored)
+        if signed:
+            contribution += w_points * signed
+            touched = True
+    recency = None
+    if days is not None:
+        # before today's first moment counts as today, as max(0, days) does
+        recency = _RULE_RECENCY[max(days, 0)] if days < _TABLE_SIZE else math.exp(-days / RULE_RECENCY_DAYS)
+        if w_recency and recency:
+            contribution += w_recency * recency
+            touched = True
+    return (group, contribution, hits, recency, abs(contribution)) if touched else None
 
 
 def plannable(groups: Mapping[str, str], model: "CompiledModel") -> bool:
