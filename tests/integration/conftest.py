@@ -21,7 +21,7 @@ from leadscore.adapters.score_item import RuleKeys
 from leadscore.core.rules import compile_model
 from leadscore.models.model_files import load_model_file
 from local.stack import ROOT, EmulatedStack
-from tests.integration.ingest_faults import aws_faults  # noqa: F401 - AWS faults under the handlers' clients
+from tests.integration.faults import aws_faults  # noqa: F401 - AWS faults under the handlers' clients
 
 FORMS = "/webhooks/forms"
 

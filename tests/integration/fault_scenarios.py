@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from contextlib import AbstractContextManager, ExitStack
 
+from leadscore.models.events import LeadEvent
 from local.stack import EmulatedStack
 from tests.integration.fault_workload import (
     EndState,
@@ -22,7 +24,17 @@ from tests.integration.fault_workload import (
     pepper_of,
     workload,
 )
-from tests.integration.faults import Call, delivered_alerts, inject, poll_once, poll_then_wait, redrive, settle
+from tests.integration.faults import (
+    Call,
+    Rule,
+    delivered_alerts,
+    dlq_messages,
+    inject,
+    poll_once,
+    poll_then_wait,
+    redrive,
+    settle,
+)
 
 SCORER = "ScoreEventsFunction"
 DLQS = {"LeadEventsDLQ": "LeadEventsQueue", "AlertsFifoDLQ": "AlertsFifoQueue"}
@@ -40,17 +52,25 @@ def recover(stack: EmulatedStack) -> None:
     settle(stack)
 
 
+def _under_faults(stack: EmulatedStack, batch: list[LeadEvent], *faults: AbstractContextManager[Rule]) -> EndState:
+    """The batch on the queue, the queues settled under `faults`, then recovered; its end state."""
+    want = expected(batch, pepper_of(stack), compiled_models())
+    enqueue(stack, batch)
+    with ExitStack() as active:
+        for fault in faults:
+            active.enter_context(fault)
+        settle(stack)
+    recover(stack)
+    return end_state(stack, want)
+
+
 def update_item_failures(
     stack: EmulatedStack, seed: int, ratio: float = 0.3, events: int = 200, leads: int = 20
 ) -> EndState:
     """Scenario 1: a share of every UpdateItem fails (after the SDK's own retries)."""
     batch = workload(events=events, leads=leads, seed=seed, tag=f"u{seed}")
-    want = expected(batch, pepper_of(stack), compiled_models())
-    enqueue(stack, batch)
-    with inject(stack, "dynamodb", "UpdateItem", fail_ratio=ratio, seed=seed, error_code="InternalServerError"):
-        settle(stack)
-    recover(stack)
-    return end_state(stack, want)
+    failing = inject(stack, "dynamodb", "UpdateItem", fail_ratio=ratio, seed=seed, error_code="InternalServerError")
+    return _under_faults(stack, batch, failing)
 
 
 def throttled_writes(
@@ -58,17 +78,14 @@ def throttled_writes(
 ) -> EndState:
     """Scenario 4: throttling on a share of DynamoDB writes (both throttling codes, after the SDK's retries)."""
     batch = workload(events=events, leads=leads, seed=seed, tag=f"t{seed}")
-    want = expected(batch, pepper_of(stack), compiled_models())
-    enqueue(stack, batch)
-    with (
+    return _under_faults(
+        stack,
+        batch,
         inject(stack, "dynamodb", "UpdateItem", fail_ratio=ratio / 2, seed=seed,
                error_code="ProvisionedThroughputExceededException"),
         inject(stack, "dynamodb", "UpdateItem", fail_ratio=ratio / 2, seed=seed + 1000,
                error_code="ThrottlingException"),
-    ):  # fmt: skip
-        settle(stack)
-    recover(stack)
-    return end_state(stack, want)
+    )  # fmt: skip
 
 
 def sns_outage(stack: EmulatedStack, events: int = 200, leads: int = 20) -> tuple[EndState, int]:
@@ -81,15 +98,9 @@ def sns_outage(stack: EmulatedStack, events: int = 200, leads: int = 20) -> tupl
     enqueue(stack, batch)
     with inject(stack, "sns", "Publish", fail_ratio=1.0, error_code="InternalError"):
         settle(stack)
-    in_dlq = len(_dlq(stack, "LeadEventsDLQ"))
+    in_dlq = len(dlq_messages(stack, "LeadEventsDLQ"))
     recover(stack)
     return end_state(stack, want), in_dlq
-
-
-def _dlq(stack: EmulatedStack, name: str) -> list[object]:
-    from tests.integration.faults import dlq_messages  # noqa: PLC0415
-
-    return list(dlq_messages(stack, name))
 
 
 def scorer_batch_calls(stack: EmulatedStack, leads: int, tag: str) -> int:

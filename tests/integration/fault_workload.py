@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -53,18 +53,7 @@ def workload(events: int = 200, leads: int = 20, seed: int = 7, tag: str = "w") 
                 kind = rng.choice([EventType.FORM_SUBMITTED, EventType.EMAIL_OPENED, EventType.EMAIL_CLICKED])
                 props = {"form_id": rng.choice(FORMS)} if kind is EventType.FORM_SUBMITTED else {}
                 attrs = {}
-            out.append(
-                LeadEvent(
-                    event_id=f"{tag}-{lead}-{index}",
-                    source="forms",
-                    type=kind,
-                    occurred_at=at,
-                    received_at=at,
-                    email=email,
-                    attributes=attrs,
-                    properties=props,
-                )
-            )
+            out.append(_form_event(f"{tag}-{lead}-{index}", kind, at, email, attrs, props))
     rng.shuffle(out)
     return out
 
@@ -85,19 +74,15 @@ def crossing_batch(leads: int = 3, tag: str = "x") -> list[LeadEvent]:
         ]
         for index, (kind, props, attrs) in enumerate(steps):
             at = start + timedelta(minutes=lead, seconds=index)
-            out.append(
-                LeadEvent(
-                    event_id=f"{tag}-{lead}-{index}",
-                    source="forms",
-                    type=kind,
-                    occurred_at=at,
-                    received_at=at,
-                    email=email,
-                    attributes=attrs,
-                    properties=props,
-                )
-            )
+            out.append(_form_event(f"{tag}-{lead}-{index}", kind, at, email, attrs, props))
     return out
+
+
+def _form_event(  # noqa: PLR0917 - the fields that differ between the workloads' events
+    event_id: str, kind: EventType, at: datetime, email: str, attributes: dict[str, Any], properties: dict[str, Any]
+) -> LeadEvent:
+    return LeadEvent(event_id=event_id, source="forms", type=kind, occurred_at=at, received_at=at, email=email,
+                     attributes=attributes, properties=properties)  # fmt: skip
 
 
 def enqueue(stack: EmulatedStack, events: list[LeadEvent]) -> None:

@@ -1,9 +1,14 @@
-"""Fault injection at the AWS client level, and a driver that redelivers the way SQS + Lambda do.
+"""The one fault-injection harness of the integration tests: AWS faults under every botocore client, and a
+driver that redelivers the way SQS + Lambda do.
 
-`inject(...)` registers botocore `before-call` handlers on every client created while it is active (the
-handlers' cached clients are dropped on entry, so the functions build new ones), and fails the calls it
-selects: by ratio (seeded), by predicate, or as a crash (`Crash`, a BaseException, so it escapes the batch
-processor like a killed process). Nothing in project code knows about it.
+Faults sit where botocore's own retries have already given up. While a `Faults` is installed (the `aws_faults`
+fixture, or `inject(...)` for one block) every client call goes through it, whatever session built the client:
+a `Rule` picks calls by service, operation, parameters (`when`), the function the driver is running
+(`functions`) and then by index, predicate or seeded ratio (`select`), at most `times` times, and its action
+replaces the call: a ClientError (`fail`, `unavailable`), an unreachable endpoint, a batch with failed entries
+(`failing_entries`), a crash before the call (`Crash`, a BaseException, so it escapes the batch processor like
+a killed process), or anything wrapping the real call. Rules are asked in order; the first that selects a call
+acts on it. Nothing in project code knows about it.
 
 `settle(stack)` runs every queue's poller until nothing is left: a failed record (or a crashed invocation's
 whole batch) comes back after the queue's visibility timeout, simulated by moving the process clock forward,
@@ -13,10 +18,8 @@ and after maxReceiveCount receives SQS moves it to the DLQ. `redrive` moves DLQ 
 from __future__ import annotations
 
 import contextvars
-import json
 import random
 import threading
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -25,12 +28,18 @@ from datetime import timedelta
 from typing import Any
 
 import boto3
-from botocore.exceptions import ClientError
+import pytest
+from botocore.client import BaseClient
+from botocore.exceptions import ClientError, EndpointConnectionError
 
 from leadscore import clock
 from local.lambdas import invoke
 from local.poller import QueuePoller, _sqs_record
 from local.stack import EmulatedStack
+
+Params = dict[str, Any]
+CallThrough = Callable[[Params], Any]  # the real call, with the parameters given
+Action = Callable[[CallThrough, "Call"], Any]  # what a rule does instead of the call
 
 # Which function the driver is running right now (so a fault can target "the scorer's calls" only).
 running_function: contextvars.ContextVar[str | None] = contextvars.ContextVar("running_function", default=None)
@@ -44,25 +53,159 @@ class Crash(BaseException):
 class Call:
     service: str  # botocore service name: "dynamodb", "sns", "sqs", ...
     operation: str  # "UpdateItem", "Publish", ...
-    params: dict[str, Any]
-    index: int  # 0-based index among the calls this injection has seen (matching service/operation)
+    params: Params
+    index: int  # 0-based index among the calls this rule has matched
     function: str | None  # logical id of the function making the call, when the driver knows it
 
 
-Selector = Callable[[Call], bool]
+def _always(_: Params) -> bool:
+    return True
+
+
+@dataclass(eq=False)
+class Rule:
+    """Which calls a fault takes (service, operation, `when`, `functions`, `select`, `times`), what it does
+    instead (`action`), and what it has seen and done."""
+
+    service: str  # "*": any
+    operation: str  # "*": any
+    action: Action
+    when: Callable[[Params], bool] = _always
+    times: int | None = None  # None: until removed
+    functions: tuple[str, ...] | None = None  # None: any caller
+    select: Callable[[Call], bool] | None = None  # among the matching calls; None: every one
+    calls: int = 0  # matching calls seen
+    failed: list[Call] = field(default_factory=list)  # the calls it acted on
+
+    @property
+    def fired(self) -> int:
+        return len(self.failed)
+
+    def take(self, service: str, operation: str, params: Params) -> Call | None:
+        """The call, counted, if this rule acts on it."""
+        if self.times is not None and self.fired >= self.times:
+            return None
+        if self.service not in ("*", service) or self.operation not in ("*", operation):
+            return None
+        function = running_function.get()
+        if (self.functions is not None and function not in self.functions) or not self.when(params):
+            return None
+        call = Call(service, operation, params, self.calls, function)
+        self.calls += 1
+        if self.select is not None and not self.select(call):
+            return None
+        self.failed.append(call)
+        return call
+
+
+def error(code: str) -> Action:
+    """Fail as the SDK does once its retries are spent: a ClientError with this code."""
+
+    def fail(_: CallThrough, call: Call) -> Any:
+        raise ClientError({"Error": {"Code": code, "Message": "injected fault"}}, call.operation)
+
+    return fail
+
+
+def _crash(_: CallThrough, call: Call) -> Any:
+    """The process dies before the call."""
+    raise Crash(f"killed before {call.service}.{call.operation} (call {call.index})")
 
 
 @dataclass
-class Injection:
-    """What an active injection has seen and done."""
+class Faults:
+    rules: list[Rule] = field(default_factory=list)
+    calls: Counter[str] = field(default_factory=Counter)  # "service.Operation" of every call made
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    calls: int = 0
-    failed: list[Call] = field(default_factory=list)
-    active: bool = True
+    def add(self, rule: Rule) -> Rule:
+        self.rules.append(rule)
+        return rule
+
+    def remove(self, rule: Rule) -> None:
+        self.rules.remove(rule)
+
+    def clear(self) -> None:
+        self.rules.clear()
+
+    def unavailable(
+        self,
+        service: str,
+        operation: str,
+        *,
+        times: int | None = None,
+        when: Callable[[Params], bool] | None = None,
+        error_code: str = "ServiceUnavailable",
+    ) -> Rule:
+        """The operation fails as an unreachable or overloaded service does (after the SDK's retries)."""
+
+        def fail(through: CallThrough, call: Call) -> Any:
+            if service == "secretsmanager":
+                raise EndpointConnectionError(endpoint_url=f"https://{service}.us-east-1.amazonaws.com")
+            return error(error_code)(through, call)
+
+        return self.add(Rule(service, operation, fail, when or _always, times))
+
+    def failing_entries(self, *, every: int, times: int | None = None) -> Rule:
+        """SendMessageBatch sends all but every `every`-th entry, and reports those as Failed (SQS's way)."""
+
+        def partial(through: CallThrough, call: Call) -> Any:
+            params = call.params
+            entries = params["Entries"]
+            dropped = [entry for index, entry in enumerate(entries) if index % every == 0]
+            kept = [entry for entry in entries if entry not in dropped]
+            response = through({**params, "Entries": kept}) if kept else {"Successful": []}
+            response["Failed"] = [
+                {"Id": entry["Id"], "SenderFault": False, "Code": "InternalError", "Message": "injected"}
+                for entry in dropped
+            ]
+            return response
+
+        return self.add(Rule("sqs", "SendMessageBatch", partial, _always, times))
+
+    def call(self, client: BaseClient, operation: str, params: Params, original: Callable[..., Any]) -> Any:
+        service = client.meta.service_model.service_name
+        with self._lock:
+            self.calls[f"{service}.{operation}"] += 1
+            taken = next(
+                ((rule, call) for rule in self.rules if (call := rule.take(service, operation, params)) is not None),
+                None,
+            )
+        if taken is None:
+            return original(client, operation, params)
+        rule, call = taken
+        return rule.action(lambda changed: original(client, operation, changed), call)
 
 
-def _clear_handler_caches(stack: EmulatedStack) -> None:
-    stack.reset_handler_caches()
+_installed: Faults | None = None
+
+
+@contextmanager
+def installed() -> Iterator[Faults]:
+    """Every client call goes through the faults for the block (an inner block shares the outer's)."""
+    global _installed  # noqa: PLW0603 - botocore's one client class is patched once, process-wide
+    if _installed is not None:
+        yield _installed
+        return
+    faults = _installed = Faults()
+    original = getattr(BaseClient, "_make_api_call")  # noqa: B009 - private: botocore's stubs do not name it
+
+    def make_api_call(self: BaseClient, operation: str, params: Params) -> Any:
+        return faults.call(self, operation, params, original)
+
+    setattr(BaseClient, "_make_api_call", make_api_call)  # noqa: B010
+    try:
+        yield faults
+    finally:
+        setattr(BaseClient, "_make_api_call", original)  # noqa: B010
+        _installed = None
+
+
+@pytest.fixture
+def aws_faults() -> Iterator[Faults]:
+    """Faults a test adds and clears; gone after the test."""
+    with installed() as faults:
+        yield faults
 
 
 @contextmanager
@@ -72,53 +215,34 @@ def inject(
     operation: str = "*",
     *,
     fail_ratio: float | None = None,
-    predicate: Selector | None = None,
+    predicate: Callable[[Call], bool] | None = None,
     error_code: str = "InternalServerError",
     seed: int = 0,
     crash: bool = False,
     functions: tuple[str, ...] | None = None,
-) -> Iterator[Injection]:
-    """Fail matching calls of clients created while active.
+) -> Iterator[Rule]:
+    """Fail matching calls while the block runs.
 
     `fail_ratio` (seeded) or `predicate` selects the calls; `error_code` is the ClientError raised (as the
     SDK raises it after its own retries), or `crash=True` raises `Crash`. `functions` limits it to calls made
-    while the driver runs those functions (None: any handler call).
+    while the driver runs those functions (None: any call). The functions start cold on entry and after the
+    block (a fresh sandbox: the call indices of a batch do not depend on what ran before).
     """
     rng = random.Random(seed)
-    state = Injection()
-    lock = threading.Lock()
-    event = f"before-call.{service}.{operation}" if service != "*" else "before-call"
 
-    def handler(model: Any, params: dict[str, Any], **_: Any) -> None:
-        if not state.active:
-            return
-        function = running_function.get()
-        if functions is not None and function not in functions:
-            return
-        if operation not in ("*", model.name):
-            return
-        with lock:
-            call = Call(model.service_model.service_name, model.name, params, state.calls, function)
-            state.calls += 1
-            chosen = predicate(call) if predicate is not None else rng.random() < (fail_ratio or 0.0)
-            if chosen:
-                state.failed.append(call)
-        if not chosen:
-            return
-        if crash:
-            raise Crash(f"killed before {call.service}.{call.operation} (call {call.index})")
-        raise ClientError({"Error": {"Code": error_code, "Message": "injected fault"}}, call.operation)
+    def by_ratio(_: Call) -> bool:
+        return rng.random() < (fail_ratio or 0.0)
 
-    session = boto3._get_default_session()._session  # the session every boto3.client() copies
-    unique_id = f"fault-{uuid.uuid4()}"
-    session.register(event, handler, unique_id=unique_id)  # type: ignore[arg-type]
-    _clear_handler_caches(stack)  # the functions build new clients, which copy the handler
-    try:
-        yield state
-    finally:
-        state.active = False
-        session.unregister(event, unique_id=unique_id)
-        _clear_handler_caches(stack)
+    action = _crash if crash else error(error_code)
+    rule = Rule(service, operation, action, functions=functions, select=predicate or by_ratio)
+    with installed() as faults:
+        faults.add(rule)
+        stack.reset_handler_caches()
+        try:
+            yield rule
+        finally:
+            faults.remove(rule)
+            stack.reset_handler_caches()
 
 
 # --- the driver: SQS + Lambda event source mappings, redelivery after the visibility timeout ---------------
@@ -243,7 +367,3 @@ def delivered_alerts(stack: EmulatedStack) -> Counter[str]:
 
 def duplicates(counts: Counter[str]) -> int:
     return sum(count - 1 for count in counts.values() if count > 1)
-
-
-def queue_bodies(stack: EmulatedStack, logical_id: str) -> list[dict[str, Any]]:
-    return [json.loads(message["Body"]) for message in dlq_messages(stack, logical_id)]

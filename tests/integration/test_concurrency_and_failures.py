@@ -8,14 +8,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
-import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
-from botocore.client import BaseClient
-from botocore.exceptions import ClientError
 
 from leadscore.models.events import EventType, LeadEvent
 from local.stack import EmulatedStack
 from tests.integration.conftest import a_submission, post_signed, the_score
+from tests.integration.faults import Faults
 
 ATTRIBUTES = {"first_name": "Ada", "last_name": "Lovelace", "company": "Analytical Engines",
               "job_title": "VP Engineering", "company_size": 250, "industry": "Software", "country": "GB"}  # fmt: skip
@@ -81,26 +79,11 @@ def test_fifty_concurrent_events_on_one_lead_are_all_counted_and_alert_once(stac
     assert score["alerts"] == 1
 
 
-@pytest.fixture
-def sns_fails_once(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The next SNS Publish fails as SNS does when it is unavailable; later ones go through."""
-    original = BaseClient._make_api_call
-    failures: list[str] = []
-
-    def make_api_call(self: BaseClient, operation: str, params: dict[str, Any]) -> Any:
-        if operation == "Publish" and not failures:
-            failures.append(params["TopicArn"])
-            raise ClientError({"Error": {"Code": "InternalError", "Message": "SNS unavailable"}}, operation)
-        return original(self, operation, params)
-
-    monkeypatch.setattr(BaseClient, "_make_api_call", make_api_call)
-    return failures
-
-
 def test_an_sns_failure_on_the_crossing_event_still_alerts_exactly_once(
-    stack: EmulatedStack, sns_fails_once: list[str]
+    stack: EmulatedStack, aws_faults: Faults
 ) -> None:
-    # Given a known lead at 60, and SNS about to fail once
+    # Given a known lead at 60, and SNS about to fail once (the next Publish; later ones go through)
+    sns_fails_once = aws_faults.unavailable("sns", "Publish", times=1, error_code="InternalError")
     post_signed(stack, a_submission())
     stack.drain()
 
@@ -110,7 +93,7 @@ def test_an_sns_failure_on_the_crossing_event_still_alerts_exactly_once(
     stack.drain()
 
     # Then the publish did fail once, yet exactly one alert reached sales, and the score counted the demo once
-    assert len(sns_fails_once) == 1
+    assert sns_fails_once.fired == 1
     [alert] = stack.alerts()
     assert alert["attributes"]["stage"] == "SQL"
     score = the_score(stack)

@@ -20,7 +20,7 @@ from leadscore.sources.base import WebhookRequest
 from leadscore.sources.registry import SOURCES
 from local.load import EndState, Planned, check_stack
 from local.stack import EmulatedStack
-from tests.integration.ingest_faults import AwsFaults
+from tests.integration.faults import Faults
 from tests.providers import BY_NAME, PROVIDERS, Credentials, Provider, Signed, sample
 
 WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
@@ -162,7 +162,7 @@ def records(stack: EmulatedStack) -> list[dict[str, Any]]:
 
 
 def test_entries_sqs_keeps_failing_give_503_with_nothing_recorded_and_the_retry_is_counted_once(
-    stack: EmulatedStack, aws_faults: AwsFaults
+    stack: EmulatedStack, aws_faults: Faults
 ) -> None:
     # Given a 15-event SendGrid batch, and SQS failing every third entry of every SendMessageBatch
     signed, credentials = sendgrid_delivery(stack)
@@ -190,7 +190,7 @@ def test_entries_sqs_keeps_failing_give_503_with_nothing_recorded_and_the_retry_
     assert_exact(exact(stack, "sendgrid", signed.body))
 
 
-def test_entries_sqs_fails_once_are_resent_inside_the_request(stack: EmulatedStack, aws_faults: AwsFaults) -> None:
+def test_entries_sqs_fails_once_are_resent_inside_the_request(stack: EmulatedStack, aws_faults: Faults) -> None:
     # Given SQS failing every other entry of the first SendMessageBatch only
     signed, _ = sendgrid_delivery(stack)
     aws_faults.failing_entries(every=2, times=1)
@@ -206,7 +206,7 @@ def test_entries_sqs_fails_once_are_resent_inside_the_request(stack: EmulatedSta
 
 
 def test_secrets_manager_unavailable_gives_503_with_retry_after_and_the_retry_is_counted_once(
-    stack: EmulatedStack, aws_faults: AwsFaults
+    stack: EmulatedStack, aws_faults: Faults
 ) -> None:
     # Given a cold function (no secret cached) and Secrets Manager unreachable
     signed, credentials = sendgrid_delivery(stack)
@@ -230,7 +230,7 @@ def test_secrets_manager_unavailable_gives_503_with_retry_after_and_the_retry_is
 
 
 def test_the_delivery_table_unavailable_gives_503_and_the_retry_is_counted_once(
-    stack: EmulatedStack, aws_faults: AwsFaults
+    stack: EmulatedStack, aws_faults: Faults
 ) -> None:
     # Given the delivery-record table unavailable (every request to it fails after the SDK's retries)
     signed, credentials = sendgrid_delivery(stack)
@@ -254,7 +254,7 @@ def test_the_delivery_table_unavailable_gives_503_and_the_retry_is_counted_once(
 
 
 def test_send_and_record_failing_together_leave_no_stuck_record_the_retry_goes_through_at_once(
-    stack: EmulatedStack, aws_faults: AwsFaults
+    stack: EmulatedStack, aws_faults: Faults
 ) -> None:
     # Given the fault that lost deliveries with Powertools: SQS failing, and every write to the delivery
     # table failing too (Powertools could not delete its INPROGRESS record and answered retries 409)
@@ -325,7 +325,7 @@ def test_a_record_past_its_expiry_does_not_block_the_delivery_and_a_live_one_ans
 
 
 def test_a_record_that_cannot_be_written_after_the_send_still_answers_202_and_a_retry_is_counted_once(
-    stack: EmulatedStack, aws_faults: AwsFaults
+    stack: EmulatedStack, aws_faults: Faults
 ) -> None:
     # Given the delivery table refusing writes (reads still work)
     provider = BY_NAME["typeform"]

@@ -16,7 +16,7 @@ from leadscore.core.identity import lead_id_for
 from leadscore.services.feedback_sla import SlaReportsNotSent
 from local.stack import EmulatedStack
 from tests.integration.conftest import FORMS, a_submission, sign
-from tests.integration.ingest_faults import AwsFaults, Rule
+from tests.integration.faults import Call, Faults, Rule
 
 ADA = "ada@analytical-engines.example"
 SLA_HOURS = 24  # template default (FeedbackSlaHours)
@@ -133,9 +133,7 @@ def test_feedback_within_the_sla_means_no_report(stack: EmulatedStack, ops: str)
     assert awaiting(stack, stack.issuer.mint(["leads:read"])) == []
 
 
-def test_a_refused_publish_is_reported_by_the_next_run_once(
-    stack: EmulatedStack, ops: str, aws_faults: AwsFaults
-) -> None:
+def test_a_refused_publish_is_reported_by_the_next_run_once(stack: EmulatedStack, ops: str, aws_faults: Faults) -> None:
     # Given an overdue alert, and the ops topic refusing one publish (after the SDK's retries)
     an_alerted_lead(stack)
     topic = stack.physical("OpsTopic")
@@ -157,17 +155,17 @@ def test_a_refused_publish_is_reported_by_the_next_run_once(
 
 
 def test_a_crash_after_publishing_never_sends_a_second_report(
-    stack: EmulatedStack, ops: str, aws_faults: AwsFaults
+    stack: EmulatedStack, ops: str, aws_faults: Faults
 ) -> None:
     # Given an overdue alert, and a function that dies right after SNS accepted the report
     an_alerted_lead(stack)
     topic = stack.physical("OpsTopic")
 
-    def publish_then_die(call: Any, params: dict[str, Any]) -> Any:
-        call(params)
+    def publish_then_die(through: Any, call: Call) -> Any:
+        through(call.params)
         raise SystemExit("the function timed out after SNS accepted the report")
 
-    aws_faults.rules.append(Rule("sns", "Publish", publish_then_die, lambda p: p.get("TopicArn") == topic, times=1))
+    aws_faults.add(Rule("sns", "Publish", publish_then_die, lambda p: p.get("TopicArn") == topic, times=1))
     clock.advance(timedelta(hours=SLA_HOURS, seconds=1))
 
     # When the job runs and dies, and the schedule fires again

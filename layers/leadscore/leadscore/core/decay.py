@@ -39,10 +39,11 @@ API:
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import fields, replace
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from functools import lru_cache
+from operator import attrgetter
 from typing import NamedTuple
 
 from leadscore.core.rules import AUTOMATED_SUFFIX, ZERO, CompiledModel
@@ -106,9 +107,9 @@ def fade(points: Decimal, days: int, half_life_days: Decimal) -> Decimal:
         return _stored(points * half_life_factor(days, half_life_days))
     daily = half_life_factor(1, half_life_days)
     for _ in range(days):
-        points = _stored(points * daily)
-        if not points:
-            break
+        points = max(ZERO, points * daily).quantize(POINT_PLACES, rounding=ROUND_HALF_EVEN)  # _stored, inlined
+        if points < NEGLIGIBLE:
+            return ZERO
     return points
 
 
@@ -123,11 +124,30 @@ def policy_for(rule_id: str, points: Decimal, model: CompiledModel) -> RuleDecay
 
     Automated points ('<rule>:automated', machine opens and scanner clicks) fade by their rule's policy.
     """
-    decay = model.model.decay
-    rule_id = rule_id.removesuffix(AUTOMATED_SUFFIX)
-    if points <= ZERO or rule_id not in model.engagement_ids:
+    if points <= ZERO:
         return None
-    return decay.rules.get(rule_id, decay.default)
+    return _policies(model).get(rule_id)
+
+
+_POLICIES: dict[int, tuple[CompiledModel, dict[str, RuleDecay | None]]] = {}
+
+
+def _policies(model: CompiledModel) -> dict[str, RuleDecay | None]:
+    """Every engagement rule id (and its automated entry) of the model -> its policy, built once per model
+    (a replay asks for each entry of each state at every run: millions of times)."""
+    cached = _POLICIES.get(id(model))
+    if cached is not None and cached[0] is model:  # the model is held, so its id() is not reused while cached
+        return cached[1]
+    decay = model.model.decay
+    table: dict[str, RuleDecay | None] = {}
+    for entry in (*model.engagement_ids, *(f"{rule_id}{AUTOMATED_SUFFIX}" for rule_id in model.engagement_ids)):
+        rule_id = entry.removesuffix(AUTOMATED_SUFFIX)
+        if rule_id in model.engagement_ids:
+            table[entry] = decay.rules.get(rule_id, decay.default)
+    if len(_POLICIES) >= 64:
+        _POLICIES.clear()
+    _POLICIES[id(model)] = (model, table)
+    return table
 
 
 def _rule_points_after(points: Decimal, policy: RuleDecay, start: int, today: int, quiet_since: int) -> Decimal:
@@ -159,7 +179,8 @@ def apply_decay(state: ScoreState, model: CompiledModel, *, now: int) -> DecayRe
         engagement = _engagement(points, state_before)
         engagement, points = _respect_floor(state_before, points, engagement, model)
     points = {rule: value for rule, value in points.items() if value != ZERO}  # faded away or never started
-    new = replace(state, points=points, engagement=engagement, decayed_day=today)
+    new = _shallow_copy(state)  # dataclasses.replace inspects the fields on every call (a replay's hot loop)
+    new.points, new.engagement, new.decayed_day = points, engagement, today
     weights = model.model.weights
     new.total = new.fit * weights.fit + new.engagement * weights.engagement
     changed = new.engagement != state.engagement or points != state.points
@@ -172,14 +193,23 @@ def apply_decay(state: ScoreState, model: CompiledModel, *, now: int) -> DecayRe
     return DecayResult(new, changed, state.stage, rearmed, state.engagement - new.engagement)
 
 
+_STATE_FIELDS = attrgetter(*(field.name for field in fields(ScoreState)))
+
+
+def _shallow_copy(state: ScoreState) -> ScoreState:
+    """A new state sharing the input's values (what dataclasses.replace gives, without its per-call work)."""
+    return ScoreState(*_STATE_FIELDS(state))
+
+
 def _decayed_points(state: ScoreState, model: CompiledModel, today: int, last_active: int) -> dict[str, Decimal]:
     """Every entry after decay up to `today`, before the floor (entries that faded away are 0)."""
     # Decay counts from the later of the last run and each rule's own last match (never from the lead's
     # last activity: points earned long ago keep fading when something else happens today).
     since = state.decayed_day if state.decayed_day is not None else 0
     points = dict(state.points)
+    policies = _policies(model)
     for rule_id, value in state.points.items():
-        policy = policy_for(rule_id, value, model)
+        policy = policies.get(rule_id) if value > ZERO else None  # policy_for, inlined (the hot loop)
         if policy is None:
             continue
         rule_day = state.rule_days.get(rule_id)
@@ -266,8 +296,9 @@ def decay_due_day(state: ScoreState, model: CompiledModel) -> int:
         return NEVER
     after = (state.decayed_day if state.decayed_day is not None else last_active - 1) + 1
     due: list[int] = []
+    policies = _policies(model)
     for rule_id, value in state.points.items():
-        policy = policy_for(rule_id, value, model)
+        policy = policies.get(rule_id) if value > ZERO else None  # policy_for, inlined
         if isinstance(policy, HalfLife):
             due.append(after)
         elif isinstance(policy, StepPenalty):

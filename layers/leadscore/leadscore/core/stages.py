@@ -86,4 +86,10 @@ def _day_code(day: int) -> int:
 
 def day_number(epoch_seconds: int) -> int:
     """yyyymmdd (UTC) as a number: the decay index's sort key."""
-    return int(datetime.fromtimestamp(epoch_seconds, UTC).strftime("%Y%m%d"))
+    return _day_number(epoch_seconds // DAY_SECONDS)
+
+
+@lru_cache(maxsize=4096)
+def _day_number(day: int) -> int:
+    # Called for every replayed event (the decay job's due check): strftime once per day, as _day_code.
+    return int(datetime.fromtimestamp(day * DAY_SECONDS, UTC).strftime("%Y%m%d"))
