@@ -29,7 +29,7 @@ from leadscore.core.scoring import facts_from_event, new_state, score_event
 from leadscore.core.state import ScoreState
 from leadscore.models.model_files import load_model_file
 from leadscore.models.scoring_model import PredictiveSettings, PredictiveStages
-from leadscore.predictive.features import feature_group, lead_features
+from leadscore.predictive.features import feature_group, group_description, lead_features
 from leadscore.predictive.inference import Prediction, Predictor
 
 PEPPER = b"bench"
@@ -54,14 +54,15 @@ def _scored_states(model: CompiledModel, leads: int, per_lead: int) -> list[tupl
 
 
 def an_artefact_for(model: CompiledModel, states: list[tuple[ScoreState, int]]) -> str:
-    """Every feature the states produce, with a fixed pseudo-random weight (the cost is per feature)."""
+    """Every feature the states produce, with a fixed pseudo-random weight (the cost is per feature), grouped
+    and labelled as `leadscore train` groups and labels them (the rule's description, the family's words)."""
     names = sorted({name for state, at in states for name in lead_features(state, model, at)})
     rng = random.Random(5)
     features = [
         {
             "name": name,
-            "group": feature_group(name),  # as `leadscore train` groups them
-            "label": name,
+            "group": feature_group(name),
+            "label": group_description(feature_group(name), model.descriptions),
             "transform": "see features.py",
             "mean": 0.0,
             "scale": 1.0,

@@ -27,7 +27,7 @@ from leadscore.core.decay import NEVER
 from leadscore.core.fast_path import SEEN_APPEND_LIMIT, FastPathPlan
 from leadscore.core.rules import ZERO
 from leadscore.core.stages import day_number
-from leadscore.core.state import PendingAlert, ScoreState, Stage
+from leadscore.core.state import PendingAlert, ScoreState, Stage, StoredFactor
 from leadscore.models.scoring_model import INACTIVITY_RULE
 
 PREDICTIVE_ALERT = "p"  # pending.kind of an alert raised by the predictive block
@@ -193,11 +193,31 @@ def _predictive_values(state: ScoreState) -> dict[str, Any]:
         return {}
     return {
         "probability": state.probability,
-        "p_factors": [[label, contribution] for label, contribution in state.p_factors] or None,
+        "p_factors": [_factor_value(factor) for factor in state.p_factors] or None,
         "p_stage": None if state.p_stage is None else state.p_stage.value,
         "p_version": state.p_version,
         "p_armed": None if state.p_armed else False,  # absent = armed
     }
+
+
+def _factor_value(factor: StoredFactor) -> list[Any]:
+    """[contribution, key, *details] (a number first); a factor read from an older item keeps its layout,
+    [label, contribution] (a string first), so the two never mix up."""
+    if not factor.feature:
+        return [factor.label, factor.contribution]
+    return [factor.contribution, factor.feature, *factor.details]
+
+
+def _detail(value: Any) -> int | str | None:
+    return int(value) if isinstance(value, Decimal) else None if value is None else str(value)
+
+
+def _factor(stored: list[Any]) -> StoredFactor:
+    """A stored factor in either layout (see `_factor_value`)."""
+    first, second, *details = stored
+    if isinstance(first, str):  # before factors were stored by key: [label, contribution]
+        return StoredFactor("", Decimal(second), (), first)
+    return StoredFactor(str(second), Decimal(first), tuple(_detail(value) for value in details))
 
 
 def to_item(state: ScoreState, keys: RuleKeys) -> dict[str, Any]:
@@ -300,7 +320,7 @@ def from_item(item: dict[str, Any], keys: RuleKeys, *, fast: bool = False) -> Sc
         decayed_day=_int(data.get("dz")),
         decay_due=_int(data.get("dd")),
         probability=_decimal(data.get("probability")),
-        p_factors=tuple((str(label), Decimal(value)) for label, value in data.get("p_factors", ())),
+        p_factors=tuple(_factor(factor) for factor in data.get("p_factors", ())),
         p_stage=None if data.get("p_stage") is None else Stage(data["p_stage"]),
         p_version=data.get("p_version"),
         p_armed=bool(data.get("p_armed", True)),

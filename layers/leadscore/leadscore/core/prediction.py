@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, NamedTuple
 
-from leadscore.core.state import STAGE_ORDER, PendingAlert, ScoreState, Stage
+from leadscore.core.state import STAGE_ORDER, PendingAlert, ScoreState, Stage, StoredFactor
 
 if TYPE_CHECKING:
     from leadscore.core.rules import CompiledModel
@@ -21,7 +21,6 @@ if TYPE_CHECKING:
 
 TOP_FACTORS = 3
 PLACES = Decimal("0.0001")  # stored probability and contributions: 4 places (the item pays for every byte)
-LABEL_LIMIT = 80  # a factor's label on the hot item; longer labels are cut
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +41,7 @@ class Estimate(NamedTuple):
     A NamedTuple: one is built per scored event, and a frozen dataclass costs about 1 µs more to build."""
 
     probability: Decimal
-    factors: tuple[tuple[str, Decimal], ...]
+    factors: tuple[StoredFactor, ...]  # by key: words.stored_factor_label words them for a reader
     stage: Stage | None
     version: str
     prediction: Prediction
@@ -98,8 +97,10 @@ def estimate(state: ScoreState, model: CompiledModel, at: int) -> Estimate | Non
         return None
     prediction = served.predictor.predict(state, model, at)
     probability = _places(prediction.probability)
+    # Stored by key and details, not in words: the words are most of the block's bytes on the hot item, and
+    # a reader words them again from the rule model (predictive/words.py), as the predictor did.
     factors = tuple(
-        (factor.label[:LABEL_LIMIT], _stored_contribution(factor.contribution))
+        StoredFactor(factor.feature, _stored_contribution(factor.contribution), factor.details)
         for factor in prediction.top(TOP_FACTORS)
     )
     return Estimate(probability, factors, p_stage_for(probability, served.settings), served.version, prediction)

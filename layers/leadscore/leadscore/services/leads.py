@@ -44,6 +44,7 @@ from leadscore.models.leads_api import (
     StageHistory,
     StagePeriod,
 )
+from leadscore.predictive.words import stored_factor_label
 from leadscore.services.awaiting_feedback import awaiting_feedback, display_fields
 
 STAGE_SHARDS = 4  # = score_item.STAGE_SHARDS (the by-stage index's shards per model and stage)
@@ -105,7 +106,10 @@ def _predictive_score(state: ScoreState, stored: ScoreState, model: CompiledMode
     return PredictiveScore(
         probability=float(found.probability),
         p_stage=None if found.stage is None else found.stage.value,
-        factors=[PredictiveFactor(label=label, contribution=float(weight)) for label, weight in found.factors],
+        factors=[
+            PredictiveFactor(label=stored_factor_label(f, model.descriptions), contribution=float(f.contribution))
+            for f in found.factors
+        ],
         artefact_version=found.version,
         stored_probability=None if stored.probability is None else float(stored.probability),
     )
