@@ -72,7 +72,8 @@ def an_artefact_for(model: CompiledModel, states: list[tuple[ScoreState, int]]) 
     ]
     return json.dumps(
         {
-            "artefact_version": 1, "name": "bench", "version": "bench-1", "base_model": model.id,
+            # a version as `leadscore train` writes one (minute and digest): the item stores it (p_version)
+            "artefact_version": 1, "name": "bench", "version": "202612010000-5e1f0c2a", "base_model": model.id,
             "base_model_version": model.version, "feature_set_version": 1, "trained_at": "2026-12-01T00:00:00Z",
             "training_window": {}, "target": "bench", "features": features, "intercept": -3.0,
             "calibration": {"method": "platt", "a": 1.0, "b": 0.0}, "report": {},
