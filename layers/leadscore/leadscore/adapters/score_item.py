@@ -10,6 +10,10 @@ Per-rule maps (`b` points, `n` hits, `l` last day, `c` cap counters) are keyed b
 rule id (`RuleKeys`), not the id itself: a lead's item names each rule in four maps, and rule ids are
 user-chosen and long. Cap counters are keyed `<rule key>.<period>`, one per period, so the fast path can
 start a new day's counter blindly.
+
+Flags at their usual value are not stored (`armed` true, `suppressed` false, `p_armed` true): absent means
+that value. The probability's top factors (`p_factors`) are stored by key and details, not in words (see
+`_factor_value`; predictive/words.py words them for readers).
 """
 
 from __future__ import annotations
@@ -157,7 +161,7 @@ def to_item_values(state: ScoreState, keys: RuleKeys) -> dict[str, Any]:
             for period, used in periods.items()
         },
         "active_at": state.last_activity_at,
-        "armed": state.alert_armed,
+        "armed": None if state.alert_armed else False,  # absent = armed (most leads): 6 bytes a write
         "pending": None
         if pending is None
         else {
@@ -175,7 +179,7 @@ def to_item_values(state: ScoreState, keys: RuleKeys) -> dict[str, Any]:
         "alert_due": None if pending is None else pending.lease_until,
         "alerts": state.alerts_sent,
         "alert_at": state.last_alert_at,
-        "suppressed": state.suppressed,
+        "suppressed": True if state.suppressed else None,  # absent = not suppressed: 11 bytes a write
         "created_at": state.created_at,
         "updated_at": state.updated_at,
         "stage_pk": stage_partition(state.model_id, state.stage, state.lead_id),
@@ -441,7 +445,8 @@ def fast_update(plan: FastPathPlan, keys: RuleKeys, model_id: str, lead_id: str)
             # Joins the sparse decay index; suppressed leads never do (the exact path handles them).
             partition = x.value(decay_partition(model_id, lead_id))
             x.sets.append(f"{n('decay_pk')} = if_not_exists({n('decay_pk')}, {partition})")
-            x.conditions.append(f"{n('suppressed')} = {x.value(False)}")
+            # absent = not suppressed (items written before that store `false`)
+            x.conditions.append(f"attribute_not_exists({n('suppressed')}) OR {n('suppressed')} = {x.value(False)}")
     return x.request()
 
 
