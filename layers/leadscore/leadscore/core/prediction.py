@@ -17,7 +17,7 @@ from leadscore.core.state import STAGE_ORDER, PendingAlert, ScoreState, Stage, S
 if TYPE_CHECKING:
     from leadscore.core.rules import CompiledModel
     from leadscore.models.scoring_model import PredictiveSettings
-    from leadscore.predictive.inference import Prediction, Predictor
+    from leadscore.predictive.inference import Factor, Prediction, Predictor
 
 TOP_FACTORS = 3
 PLACES = Decimal("0.0001")  # stored probability and contributions: 4 places (the item pays for every byte)
@@ -66,6 +66,24 @@ def _stored_contribution(value: float) -> Decimal:
     return stored
 
 
+# The predictor hands out the same Factor objects for equal factors (its own cache), so each one's stored
+# form is built once: id -> (the Factor, kept alive so its id is not reused while cached, its stored form).
+_STORED_FACTORS: dict[int, tuple[Factor, StoredFactor]] = {}
+
+
+def _stored_factor(factor: Factor) -> StoredFactor:
+    """A factor as the item stores it: by key and details, not in words (the words were most of the block's
+    bytes on the hot item); a reader words it again from the rule model (predictive/words.py)."""
+    cached = _STORED_FACTORS.get(id(factor))
+    if cached is not None and cached[0] is factor:
+        return cached[1]
+    stored = StoredFactor(factor.feature, _stored_contribution(factor.contribution), factor.details)
+    if len(_STORED_FACTORS) >= _STORED_CONTRIBUTIONS_LIMIT:
+        _STORED_FACTORS.clear()
+    _STORED_FACTORS[id(factor)] = (factor, stored)
+    return stored
+
+
 def served_probability(probability: float) -> Decimal:
     """A probability as serving stores it and stages it: 4 places."""
     return _places(probability)
@@ -97,12 +115,7 @@ def estimate(state: ScoreState, model: CompiledModel, at: int) -> Estimate | Non
         return None
     prediction = served.predictor.predict(state, model, at)
     probability = _places(prediction.probability)
-    # Stored by key and details, not in words: the words are most of the block's bytes on the hot item, and
-    # a reader words them again from the rule model (predictive/words.py), as the predictor did.
-    factors = tuple(
-        StoredFactor(factor.feature, _stored_contribution(factor.contribution), factor.details)
-        for factor in prediction.top(TOP_FACTORS)
-    )
+    factors = tuple(map(_stored_factor, prediction.top(TOP_FACTORS)))
     return Estimate(probability, factors, p_stage_for(probability, served.settings), served.version, prediction)
 
 
