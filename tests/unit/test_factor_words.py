@@ -186,3 +186,27 @@ def test_a_typical_item_with_the_predictive_block_costs_one_write_unit(
     assert write_units(0, p95) == 1
     assert all(keyed < worded for keyed, worded in pairs)
     assert statistics.mean(worded - keyed for keyed, worded in pairs) > 50
+
+
+def test_a_rules_factor_is_stored_under_the_rules_short_key_and_read_back_to_the_rule() -> None:
+    # Given a lead whose top factors name rules (a rule of engagement and a fit rule) and a family
+    factors = (
+        StoredFactor("eng:pricing_link_click", Decimal("1.8402"), (2, 1)),
+        StoredFactor("fit:exec_title", Decimal("0.3")),
+        StoredFactor("size", Decimal("-0.2"), ("50-199",)),
+    )
+    state = replace(scored_leads(1, 3)[0], probability=Decimal("0.3"), p_factors=factors)
+
+    # When its item is written and read
+    item = to_item(state, KEYS)
+
+    # Then the rules are named as the per-rule maps name them (4 characters), the family by its name, and the
+    # item reads back to the same factors
+    stored = [[value.get("N") or value.get("S") for value in factor["L"]] for factor in item["p_factors"]["L"]]
+    assert stored == [
+        ["1.8402", f"eng:{KEYS.key('pricing_link_click')}", "2", "1"],
+        ["0.3", f"fit:{KEYS.key('exec_title')}"],
+        ["-0.2", "size", "50-199"],
+    ]
+    assert len(KEYS.key("pricing_link_click")) == 4
+    assert from_item(item, KEYS).p_factors == factors
