@@ -23,6 +23,7 @@ from leadscore.core.prediction import estimate, store_estimate
 from leadscore.core.rules import CompiledModel
 from leadscore.core.state import PendingAlert, ScoreState, StoredFactor
 from leadscore.predictive.words import factor_words, stored_factor_label
+from leadscore.services.leads import _predictive_score
 from tests.unit.builders import the_default_model
 from tests.unit.test_item_size import scored_leads
 
@@ -210,3 +211,27 @@ def test_a_rules_factor_is_stored_under_the_rules_short_key_and_read_back_to_the
     ]
     assert len(KEYS.key("pricing_link_click")) == 4
     assert from_item(item, KEYS).p_factors == factors
+
+
+def test_the_leads_api_and_the_alert_show_the_predictors_own_words(
+    block: tuple[CompiledModel, list[ScoreState]],
+) -> None:
+    # Given leads whose items hold the block (factors by key)
+    model, states = block
+    served_block = model.predictive
+    assert served_block is not None
+    for state in states[:40]:
+        at = int(state.updated_at or 0)
+        words = [factor.label[:80] for factor in served_block.predictor.predict(state, model, at).top(3)]
+        decoded = from_item(to_item(state, KEYS), KEYS)
+
+        # When the leads API shows the lead's probability and an alert is composed from its item
+        shown = _predictive_score(decoded, decoded, model, at)
+        message = compose_alert(decoded, PendingAlert("a-1", at, at, decoded.total, decoded.stage), model, {}, None)
+
+        # Then both show the predictor's top three in its own words, with their signs
+        assert shown is not None
+        assert [factor.label for factor in shown.factors] == words
+        why = message.body.split("Why the probability\n", 1)[1].split("\n\n", 1)[0].splitlines()
+        signs = ["+" if factor.contribution >= 0 else "-" for factor in decoded.p_factors]
+        assert why == [f"  {sign} {label}" for sign, label in zip(signs, words, strict=True)]

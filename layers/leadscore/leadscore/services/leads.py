@@ -44,7 +44,6 @@ from leadscore.models.leads_api import (
     StageHistory,
     StagePeriod,
 )
-from leadscore.predictive.words import stored_factor_label
 from leadscore.services.awaiting_feedback import awaiting_feedback, display_fields
 
 STAGE_SHARDS = 4  # = score_item.STAGE_SHARDS (the by-stage index's shards per model and stage)
@@ -103,6 +102,8 @@ def _predictive_score(state: ScoreState, stored: ScoreState, model: CompiledMode
     found = estimate(state, model, now)
     if found is None:
         return None
+    from leadscore.predictive.words import stored_factor_label  # noqa: PLC0415 - only a model with a block
+
     return PredictiveScore(
         probability=float(found.probability),
         p_stage=None if found.stage is None else found.stage.value,
