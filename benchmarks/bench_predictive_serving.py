@@ -21,16 +21,18 @@ from dataclasses import replace
 from typing import Any
 
 from benchmarks.bench_dynamodb import ROOT, _percentile, _row, realistic_stream, run_ours
+from benchmarks.capacity import item_size, write_units
 from leadscore.adapters.score_item import RuleKeys, from_item, to_item
 from leadscore.core.identity import lead_id_for
 from leadscore.core.prediction import ServedPredictor, estimate, store_estimate
 from leadscore.core.rules import CompiledModel, compile_model
 from leadscore.core.scoring import facts_from_event, new_state, score_event
-from leadscore.core.state import ScoreState
+from leadscore.core.state import ScoreState, StoredFactor
 from leadscore.models.model_files import load_model_file
 from leadscore.models.scoring_model import PredictiveSettings, PredictiveStages
-from leadscore.predictive.features import feature_group, lead_features
+from leadscore.predictive.features import feature_group, group_description, lead_features
 from leadscore.predictive.inference import Prediction, Predictor
+from leadscore.predictive.words import stored_factor_label
 
 PEPPER = b"bench"
 
@@ -54,14 +56,15 @@ def _scored_states(model: CompiledModel, leads: int, per_lead: int) -> list[tupl
 
 
 def an_artefact_for(model: CompiledModel, states: list[tuple[ScoreState, int]]) -> str:
-    """Every feature the states produce, with a fixed pseudo-random weight (the cost is per feature)."""
+    """Every feature the states produce, with a fixed pseudo-random weight (the cost is per feature), grouped
+    and labelled as `leadscore train` groups and labels them (the rule's description, the family's words)."""
     names = sorted({name for state, at in states for name in lead_features(state, model, at)})
     rng = random.Random(5)
     features = [
         {
             "name": name,
-            "group": feature_group(name),  # as `leadscore train` groups them
-            "label": name,
+            "group": feature_group(name),
+            "label": group_description(feature_group(name), model.descriptions),
             "transform": "see features.py",
             "mean": 0.0,
             "scale": 1.0,
@@ -71,7 +74,8 @@ def an_artefact_for(model: CompiledModel, states: list[tuple[ScoreState, int]]) 
     ]
     return json.dumps(
         {
-            "artefact_version": 1, "name": "bench", "version": "bench-1", "base_model": model.id,
+            # a version as `leadscore train` writes one (minute and digest): the item stores it (p_version)
+            "artefact_version": 1, "name": "bench", "version": "202612010000-5e1f0c2a", "base_model": model.id,
             "base_model_version": model.version, "feature_set_version": 1, "trained_at": "2026-12-01T00:00:00Z",
             "training_window": {}, "target": "bench", "features": features, "intercept": -3.0,
             "calibration": {"method": "platt", "a": 1.0, "b": 0.0}, "report": {},
@@ -264,6 +268,38 @@ def core_costs(
     }
 
 
+def _sizes(items: list[dict[str, Any]]) -> str:
+    sizes = [item_size(item) for item in items]
+    over = sum(write_units(size, size) > 1 for size in sizes)
+    return (
+        f"p50 {statistics.median(sizes):.0f} B, p95 {_percentile(sizes, 0.95)} B, max {max(sizes)} B, "
+        f"{over} of {len(sizes)} over one write unit"
+    )
+
+
+def factor_layouts(model: CompiledModel, with_block: CompiledModel, states: list[tuple[ScoreState, int]]) -> str:
+    """Each lead's item after its last event's write, with the block's factors stored as today (key and
+    details) and as they were stored before (their words), and without the block: what the layout saves."""
+    keys = RuleKeys(model.rule_ids)
+    plain, keyed, worded = [], [], []
+    for state, at in states:
+        plain.append(to_item(state, keys))
+        served_state = replace(state)
+        found = estimate(served_state, with_block, at)
+        assert found is not None
+        store_estimate(served_state, found, with_block, seed="x", now=at, lease_seconds=60)
+        keyed.append(to_item(served_state, keys))
+        words = tuple(
+            StoredFactor("", factor.contribution, (), stored_factor_label(factor, model.descriptions))
+            for factor in served_state.p_factors
+        )
+        worded.append(to_item(replace(served_state, p_factors=words), keys))
+    return (
+        f"  score item after each lead's last write (pure, {len(states)} leads): with the block, factors in words "
+        f"{_sizes(worded)}; by key {_sizes(keyed)}; without the block {_sizes(plain)}"
+    )
+
+
 def main(quick: bool = False, say: Callable[[str], None] = print) -> dict[str, Any]:
     leads, per_lead = (60, 10) if quick else (300, 12)
     model = compile_model(load_model_file(ROOT / "scoring" / "default.yaml"))
@@ -335,9 +371,12 @@ def main(quick: bool = False, say: Callable[[str], None] = print) -> dict[str, A
         f"reads {fast_block['reads']} vs {fast_plain['reads']}"
     )
     say(
-        f"  score item p95 {_percentile(scores_block, 0.95)} B with the block vs {_percentile(scores_plain, 0.95)} B "
-        f"({sum(size > 1024 for size in scores_block)} of {len(scores_block)} over 1 KB)"
+        f"  score item with the block: p50 {statistics.median(scores_block):.0f} B, p95 "
+        f"{_percentile(scores_block, 0.95)} B, max {max(scores_block)} B ({sum(size > 1024 for size in scores_block)} "
+        f"of {len(scores_block)} over 1 KB); without: p50 {statistics.median(scores_plain):.0f} B, p95 "
+        f"{_percentile(scores_plain, 0.95)} B, max {max(scores_plain)} B"
     )
+    say(factor_layouts(model, with_block, states))
     return {**costs, **inference, **imports, "fast_extra_writes": extra, "fast_events": fast_block["events"]}
 
 

@@ -75,7 +75,9 @@ def rescore(  # noqa: PLR0917 - a typer command's options are its parameters
     model_file: Annotated[Path, typer.Option("--model", exists=True, dir_okay=False, help="the model YAML")],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="show what would change, write nothing")] = False,
     apply: Annotated[bool, typer.Option("--apply", help="write the new scores (resumable)")] = False,
-    alerts: Annotated[bool, typer.Option("--alerts", help="alert sales about leads that newly reach SQL")] = False,
+    alerts: Annotated[
+        bool, typer.Option("--alerts", help="alert sales about leads that newly reach SQL (or the SQL p stage)")
+    ] = False,
     ledger: Annotated[
         str | None,
         typer.Option(envvar="LEADSCORE_LEDGER", help="ledger root dir or s3://bucket/prefix (the prefix is optional)"),

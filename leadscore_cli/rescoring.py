@@ -8,7 +8,10 @@ scorer and the decay job would have stored it.
 
 Historic crossings raise no alert: the alert bookkeeping of the stored item is kept as it is, and a lead
 the new model puts in SQL is disarmed, unless `alerts=True`, which puts an alert in the lead's
-outbox (delivered by the next decay run's sweep, or the lead's next event).
+outbox (delivered by the next decay run's sweep, or the lead's next event). The same holds for the
+predictive block's SQL stage when the model opted in to predictive alerts, with the scorer's rules: once
+per rise (a lead already alerted stays disarmed until its probability falls below the MQL stage), one
+alert in the outbox at a time.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from datetime import datetime
 from pathlib import Path
 
 from leadscore.adapters.ports import DecayStore
+from leadscore.core.prediction import predictive_alert_id
 from leadscore.core.rules import CompiledModel
 from leadscore.core.state import PendingAlert, ScoreState, Stage
 from leadscore.ledger.records import LedgerRecord
@@ -115,15 +119,15 @@ def rescored_state(change: LeadChange, model: CompiledModel, *, alerts: bool, no
     """The item to write: the replayed score, with the stored item's alert bookkeeping and identity."""
     before, after = change.before, change.after
     new = replace(after, version=(before.version if before else 0) + 1, updated_at=now, alert_pending=None)
+    # Armed for a predictive alert as the stored item was (a lead that alerted stays disarmed until its
+    # probability falls below the MQL stage, as in the scorer); a lead with no item was never alerted.
+    was_armed = True if before is None else before.p_armed
     if before is not None:
         new.alerts_sent, new.last_alert_at, new.created_at = before.alerts_sent, before.last_alert_at, before.created_at
         new.alert_pending = before.alert_pending  # an alert in flight stays the outbox's
         new.alert_armed = before.alert_armed if after.stage is before.stage else after.alert_armed
-        # The predictive alert's arming likewise: kept unless the p stage moved; a historic rise to SQL is
-        # disarmed below (a rescore raises no predictive alert: the next full write may, once re-armed).
-        new.p_armed = before.p_armed if after.p_stage is before.p_stage else after.p_armed
-    if after.p_stage is Stage.SQL and (before is None or before.p_stage is not Stage.SQL):
-        new.p_armed = False
+        # The predictive alert's arming likewise: kept unless the p stage moved (a fall to LEAD re-arms).
+        new.p_armed = before.p_armed if after.p_stage is before.p_stage else after.p_stage is Stage.LEAD or was_armed
     crossed = after.stage is Stage.SQL and change.stage_before is not Stage.SQL
     if crossed and new.alert_pending is None:
         new.alert_armed = False  # this crossing is history: no alert for it ...
@@ -135,7 +139,34 @@ def rescored_state(change: LeadChange, model: CompiledModel, *, alerts: bool, no
                 total=after.total,
                 stage=after.stage,
             )
+    p_crossed = after.p_stage is Stage.SQL and (before is None or before.p_stage is not Stage.SQL)
+    if p_crossed:
+        _predictive_crossing(new, model, armed=was_armed, alerts=alerts, now=now)
     return new
+
+
+def _predictive_crossing(new: ScoreState, model: CompiledModel, *, armed: bool, alerts: bool, now: int) -> None:
+    """A rise to the SQL p stage, as the scorer's `core.prediction.store_estimate` treats it: with `--alerts`
+    and a model that opted in (`predictive: alerts: true`), one predictive alert in the lead's outbox if the
+    lead is armed, not suppressed and the outbox is free (a rule alert goes first: the predictive one waits,
+    armed, for the lead's next full write); otherwise history, and the lead is disarmed."""
+    served = model.predictive
+    opted_in = alerts and served is not None and served.settings.alerts
+    if not opted_in or not armed or new.suppressed:
+        new.p_armed = False
+        return
+    if new.alert_pending is not None:
+        new.p_armed = True  # owed: raised by the next full write that finds the outbox free
+        return
+    new.alert_pending = PendingAlert(
+        alert_id=predictive_alert_id(new, "rescore"),
+        created_at=now,
+        lease_until=0,  # expired: the stranded-alert sweep (or the lead's next event) delivers it
+        total=new.total,
+        stage=new.stage,
+        predictive=True,
+    )
+    new.p_armed = False
 
 
 @dataclass

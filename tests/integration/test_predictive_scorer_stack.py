@@ -19,8 +19,10 @@ import yaml
 from leadscore import clock
 from leadscore.adapters.score_item import RuleKeys, from_item
 from leadscore.core.prediction import estimate
+from leadscore.core.state import StoredFactor
 from leadscore.models.model_files import ModelFileError
 from leadscore.models.served_models import load_served_models
+from leadscore.predictive.words import stored_factor_label
 from local.lambdas import load_handler
 from local.stack import ROOT, EmulatedStack
 from tests.integration.conftest import a_submission, post_signed
@@ -28,10 +30,11 @@ from tests.unit.predictive_artefacts import write_artefact
 
 ADA = "ada@analytical-engines.example"
 # For scoring/default.yaml: a case study makes this executive likely (logit -3 + 4 ln 2 + 0.3 = 0.07: p = 0.52).
+# Labelled as `leadscore train` labels them: the rule's description (features.group_description).
 FEATURES = {
-    "eng:case_study:hits": ("eng:case_study", "Read a case study", 4.0),
+    "eng:case_study:hits": ("eng:case_study", "Downloaded a case study", 4.0),
     "eng:demo_request:hits": ("eng:demo_request", "Requested a demo", 2.0),
-    "fit:exec_title": ("fit:exec_title", "Executive title", 0.3),
+    "fit:exec_title": ("fit:exec_title", "C-level or VP", 0.3),
 }
 ARTEFACT = "default-likelihood.json"
 
@@ -98,7 +101,8 @@ def test_an_exact_write_stores_the_probability_the_predictor_gives_at_the_events
     found = estimate(state, model, occurred_at)
     assert found is not None
     assert state.probability == found.probability == Decimal("0.0630")  # -3 + 0.3 (executive title)
-    assert state.p_factors == (("Executive title", Decimal("0.3000")),)
+    assert state.p_factors == (StoredFactor("fit:exec_title", Decimal("0.3000")),)  # stored by key
+    assert [stored_factor_label(f, model.descriptions) for f in state.p_factors] == ["C-level or VP"]
     assert (state.p_stage, state.p_version) == ("LEAD", "20261201-test")
     assert (state.total, state.stage) == (60, "MQL")  # the rules, as without the block
 
@@ -145,7 +149,7 @@ def test_the_stored_probability_lags_after_a_fast_path_event_and_the_api_shows_i
     assert predictive["probability"] == pytest.approx(0.5181, abs=1e-4)  # -3 + 4 ln 2 + 0.3
     assert predictive["p_stage"] == "MQL"
     assert predictive["stored_probability"] == pytest.approx(0.0630)
-    assert [factor["label"] for factor in predictive["factors"]] == ["Read a case study: today", "Executive title"]
+    assert [factor["label"] for factor in predictive["factors"]] == ["Downloaded a case study: today", "C-level or VP"]
     assert predictive["artefact_version"] == "20261201-test"
 
 
@@ -175,7 +179,7 @@ def test_a_predictive_crossing_alerts_sales_exactly_once_only_when_opted_in(
     [alert] = sent
     assert alert["attributes"]["kind"] == "predictive"
     assert alert["subject"].startswith("Likely to convert (52%): Ada Lovelace (Analytical Engines)")
-    assert "Read a case study" in alert["message"]
+    assert "+ Downloaded a case study: today" in alert["message"]
     assert state.alerts_sent == 1
     assert state.p_armed is False
 
@@ -218,5 +222,6 @@ def test_the_decay_job_stores_the_probability_at_the_runs_time(stack: EmulatedSt
     assert after.engagement < before.engagement
     assert after.probability == found.probability
     assert after.p_factors == found.factors
-    assert after.p_factors[0][0] == "Read a case study: 21 days ago"  # stored at the run's time, not the event's
-    assert before.p_factors[0][0] == "Read a case study: today"
+    # stored at the run's time, not the event's
+    assert stored_factor_label(after.p_factors[0], model.descriptions) == "Downloaded a case study: 21 days ago"
+    assert stored_factor_label(before.p_factors[0], model.descriptions) == "Downloaded a case study: today"

@@ -17,7 +17,7 @@ from decimal import Decimal
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from leadscore.core.prediction import LABEL_LIMIT, TOP_FACTORS, ServedPredictor, estimate, served_probability
+from leadscore.core.prediction import TOP_FACTORS, ServedPredictor, estimate, served_probability
 from leadscore.core.state import ScoreState
 from leadscore.models.scoring_model import PredictiveSettings
 from leadscore.predictive.artefact import Artefact
@@ -86,12 +86,12 @@ def test_the_fast_path_is_the_plain_computation_bit_for_bit(
             assert [(f.feature, f.contribution) for f in fast.factors] == ranked
             assert [f.label for f in fast.factors] == [f.label for f in worded]
             assert top == fast.factors[:TOP_FACTORS]
-            # and the stored Decimals are the formatted floats, digit for digit
+            # and the stored factors are the reference's keys and details, their Decimals the formatted floats, digit for digit
             assert found is not None
             assert tuple(found.probability.as_tuple()) == four_places(probability)
-            assert [(label, tuple(value.as_tuple())) for label, value in found.factors] == [
-                (f.label[:LABEL_LIMIT], four_places(f.contribution)) for f in worded[:TOP_FACTORS]
-            ]
+            assert [
+                (stored.feature, tuple(stored.contribution.as_tuple()), stored.details) for stored in found.factors
+            ] == [(f.feature, four_places(f.contribution), f.details) for f in worded[:TOP_FACTORS]]
 
 
 @given(probability=st.floats(min_value=0.0, max_value=1.0))

@@ -16,14 +16,15 @@ from leadscore.adapters.memory import InMemoryLedgerSink
 from leadscore.core.alerts import compose_alert
 from leadscore.core.decay import DAY_SECONDS
 from leadscore.core.prediction import PLACES, ServedPredictor, estimate, worth_a_write
-from leadscore.core.rules import CompiledModel
-from leadscore.core.state import PendingAlert, ScoreState, Stage
+from leadscore.core.rules import CompiledModel, compile_model
+from leadscore.core.state import PendingAlert, ScoreState, Stage, StoredFactor
 from leadscore.ledger.recorder import LedgerRecorder
 from leadscore.models.events import LeadEvent
 from leadscore.models.model_files import ModelFileError
-from leadscore.models.scoring_model import PredictiveSettings
+from leadscore.models.scoring_model import PredictiveSettings, ScoringModel
 from leadscore.models.served_models import compile_served, load_served_models
 from leadscore.predictive.inference import Predictor
+from leadscore.predictive.words import stored_factor_label
 from leadscore.services.decay import DecayService
 from leadscore.services.scoring import Path as ScoringPath
 from tests.unit.builders import (
@@ -33,12 +34,13 @@ from tests.unit.builders import (
     ScoringRig,
     a_form_event,
     a_model,
+    a_model_document,
     a_page_view,
     a_scoring_model,
     a_scoring_rig,
     an_email_event,
 )
-from tests.unit.predictive_artefacts import an_artefact_document, write_artefact
+from tests.unit.predictive_artefacts import TEST_FEATURES, an_artefact_document, write_artefact
 from tests.unit.test_decay_service import run_all
 
 PRICING = "https://www.example.com/pricing"
@@ -52,7 +54,14 @@ def a_predictive_model(
     block: dict[str, Any] = {"artefact": "test-likelihood.json", "alerts": alerts}
     if stages is not None:
         block["stages"] = stages
-    compiled = a_model(predictive=block, decay={"default": {"half_life_days": 7}})
+    # The rules described in the artefact's words, as `leadscore train` words an artefact's groups from its
+    # rule model (features.group_description): stored factors are worded from the model (predictive/words.py)
+    document = a_model_document(predictive=block, decay={"default": {"half_life_days": 7}})
+    words = {group.split(":", 1)[1]: label for group, label, _ in TEST_FEATURES.values() if ":" in group}
+    for rule in [*document["fit_rules"], *document["engagement_rules"]]:
+        if rule["id"] in words:
+            rule["description"] = words[rule["id"]]
+    compiled = compile_model(ScoringModel.model_validate(document))
     predictor = Predictor.from_json(json.dumps(an_artefact_document(**artefact)))
     settings_ = compiled.model.predictive
     assert settings_ is not None
@@ -204,9 +213,11 @@ def test_an_exact_write_stores_probability_factors_stage_and_version_at_the_even
     assert rig.store.writes == plain.store.writes  # no write of its own
     assert state.probability == Decimal(repr(expected.probability)).quantize(PLACES)
     assert state.p_factors == tuple(
-        (factor.label, Decimal(repr(factor.contribution)).quantize(PLACES)) for factor in expected.top(3)
+        StoredFactor(factor.feature, Decimal(repr(factor.contribution)).quantize(PLACES), factor.details)
+        for factor in expected.top(3)
     )
-    assert [label for label, _ in state.p_factors] == ["Requested a demo: today"]
+    assert state.p_factors == (StoredFactor("eng:demo_request", Decimal("2.0794"), (1, 0)),)  # once, today
+    assert [stored_factor_label(f, model.descriptions) for f in state.p_factors] == ["Requested a demo: today"]
     assert state.probability == Decimal("0.2848")  # logit -3 + 3 ln 2
     assert state.p_stage is Stage.MQL
     assert state.p_version == "20261201-test"
@@ -501,9 +512,9 @@ def test_the_factor_list_is_the_predictors_own_top_three() -> None:
     # Then at most three factors are kept, largest contribution first, with their rounded contributions
     assert found is not None
     assert len(found.factors) == 3 < len(found.prediction.factors)
-    weights = [abs(weight) for _, weight in found.factors]
+    weights = [abs(factor.contribution) for factor in found.factors]
     assert weights == sorted(weights, reverse=True)
-    assert [label.split(":")[0] for label, _ in found.factors] == [
+    assert [stored_factor_label(f, model.descriptions).split(":")[0] for f in found.factors] == [
         "Requested a demo",
         "Viewed pricing",
         "Executive title",

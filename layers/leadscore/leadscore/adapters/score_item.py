@@ -10,13 +10,18 @@ Per-rule maps (`b` points, `n` hits, `l` last day, `c` cap counters) are keyed b
 rule id (`RuleKeys`), not the id itself: a lead's item names each rule in four maps, and rule ids are
 user-chosen and long. Cap counters are keyed `<rule key>.<period>`, one per period, so the fast path can
 start a new day's counter blindly.
+
+Flags at their usual value are not stored (`armed` true, `suppressed` false, `p_armed` true): absent means
+that value. The probability's top factors (`p_factors`) are stored by key and details, not in words (a rule's
+factor by its short rule key, as in the maps above; see `_factor_value`); predictive/words.py words them
+for readers.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -27,7 +32,7 @@ from leadscore.core.decay import NEVER
 from leadscore.core.fast_path import SEEN_APPEND_LIMIT, FastPathPlan
 from leadscore.core.rules import ZERO
 from leadscore.core.stages import day_number
-from leadscore.core.state import PendingAlert, ScoreState, Stage
+from leadscore.core.state import PendingAlert, ScoreState, Stage, StoredFactor
 from leadscore.models.scoring_model import INACTIVITY_RULE
 
 PREDICTIVE_ALERT = "p"  # pending.kind of an alert raised by the predictive block
@@ -157,7 +162,7 @@ def to_item_values(state: ScoreState, keys: RuleKeys) -> dict[str, Any]:
             for period, used in periods.items()
         },
         "active_at": state.last_activity_at,
-        "armed": state.alert_armed,
+        "armed": None if state.alert_armed else False,  # absent = armed (most leads): 6 bytes a write
         "pending": None
         if pending is None
         else {
@@ -175,7 +180,7 @@ def to_item_values(state: ScoreState, keys: RuleKeys) -> dict[str, Any]:
         "alert_due": None if pending is None else pending.lease_until,
         "alerts": state.alerts_sent,
         "alert_at": state.last_alert_at,
-        "suppressed": state.suppressed,
+        "suppressed": True if state.suppressed else None,  # absent = not suppressed: 11 bytes a write
         "created_at": state.created_at,
         "updated_at": state.updated_at,
         "stage_pk": stage_partition(state.model_id, state.stage, state.lead_id),
@@ -183,21 +188,52 @@ def to_item_values(state: ScoreState, keys: RuleKeys) -> dict[str, Any]:
         "decay_day": index[1] if index else None,
         "dz": state.decayed_day,
         "dd": state.decay_due,
-        **_predictive_values(state),
+        **_predictive_values(state, keys),
     }
 
 
-def _predictive_values(state: ScoreState) -> dict[str, Any]:
+def _predictive_values(state: ScoreState, keys: RuleKeys) -> dict[str, Any]:
     """The served prediction (core/prediction.py); nothing at all for a lead never predicted (no REMOVEs)."""
     if state.probability is None and state.p_stage is None and state.p_armed:
         return {}
     return {
         "probability": state.probability,
-        "p_factors": [[label, contribution] for label, contribution in state.p_factors] or None,
+        "p_factors": [_factor_value(factor, keys) for factor in state.p_factors] or None,
         "p_stage": None if state.p_stage is None else state.p_stage.value,
         "p_version": state.p_version,
         "p_armed": None if state.p_armed else False,  # absent = armed
     }
+
+
+# Factor keys that name a rule ('eng:<rule>', 'auto:<rule>', 'fit:<rule>'): stored with the rule's short key,
+# as the per-rule maps name it (RuleKeys), and read back to the rule id.
+_RULE_FACTORS = frozenset({"eng", "auto", "fit"})
+
+
+def _factor_key(feature: str, rule_key: Callable[[str], str]) -> str:
+    kind, _, rule = feature.partition(":")
+    return f"{kind}:{rule_key(rule)}" if rule and kind in _RULE_FACTORS else feature
+
+
+def _factor_value(factor: StoredFactor, keys: RuleKeys) -> list[Any]:
+    """[contribution, key, *details] (a number first; a rule's factor keyed by its short rule key); a factor
+    read from an older item keeps its layout, [label, contribution] (a string first), so the two never mix up."""
+    if not factor.feature:
+        return [factor.label, factor.contribution]
+    return [factor.contribution, _factor_key(factor.feature, keys.key), *factor.details]
+
+
+def _detail(value: Any) -> int | str | None:
+    return int(value) if isinstance(value, Decimal) else None if value is None else str(value)
+
+
+def _factor(stored: list[Any], keys: RuleKeys) -> StoredFactor:
+    """A stored factor in either layout (see `_factor_value`)."""
+    first, second, *details = stored
+    if isinstance(first, str):  # before factors were stored by key: [label, contribution]
+        return StoredFactor("", Decimal(second), (), first)
+    feature = _factor_key(str(second), keys.rule)
+    return StoredFactor(feature, Decimal(first), tuple(_detail(value) for value in details))
 
 
 def to_item(state: ScoreState, keys: RuleKeys) -> dict[str, Any]:
@@ -300,7 +336,7 @@ def from_item(item: dict[str, Any], keys: RuleKeys, *, fast: bool = False) -> Sc
         decayed_day=_int(data.get("dz")),
         decay_due=_int(data.get("dd")),
         probability=_decimal(data.get("probability")),
-        p_factors=tuple((str(label), Decimal(value)) for label, value in data.get("p_factors", ())),
+        p_factors=tuple(_factor(factor, keys) for factor in data.get("p_factors", ())),
         p_stage=None if data.get("p_stage") is None else Stage(data["p_stage"]),
         p_version=data.get("p_version"),
         p_armed=bool(data.get("p_armed", True)),
@@ -421,7 +457,8 @@ def fast_update(plan: FastPathPlan, keys: RuleKeys, model_id: str, lead_id: str)
             # Joins the sparse decay index; suppressed leads never do (the exact path handles them).
             partition = x.value(decay_partition(model_id, lead_id))
             x.sets.append(f"{n('decay_pk')} = if_not_exists({n('decay_pk')}, {partition})")
-            x.conditions.append(f"{n('suppressed')} = {x.value(False)}")
+            # absent = not suppressed (items written before that store `false`)
+            x.conditions.append(f"attribute_not_exists({n('suppressed')}) OR {n('suppressed')} = {x.value(False)}")
     return x.request()
 
 

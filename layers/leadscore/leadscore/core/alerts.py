@@ -106,8 +106,13 @@ def compose_alert(
     lines = [first, ""]
     lines += [f"  {label.ljust(width)}  {value}" for label, value in facts]
     if state.p_factors:
+        from leadscore.predictive.words import stored_factor_label  # noqa: PLC0415 - only a model with a block
+
         lines += ["", "Why the probability"]
-        lines += [f"  {'+' if weight >= 0 else '-'} {label}" for label, weight in state.p_factors]
+        lines += [
+            f"  {'+' if factor.contribution >= 0 else '-'} {stored_factor_label(factor, model.descriptions)}"
+            for factor in state.p_factors
+        ]
     lines += ["", "Top reasons"]
     reasons = sorted(
         ((points, rule) for rule, points in state.points.items() if points != ZERO),

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, NamedTuple
 
-from leadscore.core.state import STAGE_ORDER, PendingAlert, ScoreState, Stage
+from leadscore.core.state import STAGE_ORDER, PendingAlert, ScoreState, Stage, StoredFactor
 
 if TYPE_CHECKING:
     from leadscore.core.rules import CompiledModel
@@ -21,7 +21,6 @@ if TYPE_CHECKING:
 
 TOP_FACTORS = 3
 PLACES = Decimal("0.0001")  # stored probability and contributions: 4 places (the item pays for every byte)
-LABEL_LIMIT = 80  # a factor's label on the hot item; longer labels are cut
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +41,7 @@ class Estimate(NamedTuple):
     A NamedTuple: one is built per scored event, and a frozen dataclass costs about 1 µs more to build."""
 
     probability: Decimal
-    factors: tuple[tuple[str, Decimal], ...]
+    factors: tuple[StoredFactor, ...]  # by key: words.stored_factor_label words them for a reader
     stage: Stage | None
     version: str
     prediction: Prediction
@@ -88,25 +87,27 @@ def _stored_contribution(value: float) -> Decimal:
     return stored
 
 
-def served_probability(probability: float) -> Decimal:
-    """A probability as serving stores it and stages it: 4 places."""
-    return _probability_places(probability)
+# The predictor hands out the same Factor objects for equal factors (its own cache), so each one's stored
+# form is built once: id -> (the Factor, kept alive so its id is not reused while cached, its stored form).
+_STORED_FACTORS: dict[int, tuple[Factor, StoredFactor]] = {}
 
 
-# A stored factor per Factor: the predictor hands out the same Factor objects for equal factors, so each is
-# cut and converted once. Keyed by id() and holding the Factor, so an id is never reused while cached.
-_STORED_FACTORS: dict[int, tuple[Factor, tuple[str, Decimal]]] = {}
-
-
-def _stored_factor(factor: Factor) -> tuple[str, Decimal]:
+def _stored_factor(factor: Factor) -> StoredFactor:
+    """A factor as the item stores it: by key and details, not in words (the words were most of the block's
+    bytes on the hot item); a reader words it again from the rule model (predictive/words.py)."""
     cached = _STORED_FACTORS.get(id(factor))
     if cached is not None and cached[0] is factor:
         return cached[1]
-    stored = (factor.label[:LABEL_LIMIT], _stored_contribution(factor.contribution))
+    stored = StoredFactor(factor.feature, _stored_contribution(factor.contribution), factor.details)
     if len(_STORED_FACTORS) >= _STORED_CONTRIBUTIONS_LIMIT:
         _STORED_FACTORS.clear()
     _STORED_FACTORS[id(factor)] = (factor, stored)
     return stored
+
+
+def served_probability(probability: float) -> Decimal:
+    """A probability as serving stores it and stages it: 4 places."""
+    return _probability_places(probability)
 
 
 def stage_on_probability(probability: Decimal, mql: Decimal, sql: Decimal) -> Stage:

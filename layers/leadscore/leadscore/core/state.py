@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
+from typing import NamedTuple
 
 ZERO = Decimal(0)
 
@@ -41,6 +42,19 @@ class PendingAlert:
     publishing_at: int | None = None
     # Raised by the model's predictive block (p_stage reached SQL), not by the rule total: the message says so.
     predictive: bool = False
+
+
+class StoredFactor(NamedTuple):
+    """One of the probability's top factors as the score item keeps it: the factor's key (`eng:demo_request`,
+    `size`…), its signed logit contribution and the details its words need (a count, days, a band: see
+    leadscore/predictive/words.py, which words it from the rule model's descriptions, no artefact needed).
+
+    An item written before factors were stored by key holds the words themselves: `label`, with no key."""
+
+    feature: str
+    contribution: Decimal
+    details: tuple[int | str | None, ...] = ()
+    label: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +104,7 @@ class ScoreState:
     # Predictive serving (core/prediction.py), as of the last write that knew the full state; all None (and
     # never stored) under a model without a predictive block. They never feed the rule total, stage or alerts.
     probability: Decimal | None = None
-    p_factors: tuple[tuple[str, Decimal], ...] = ()  # top factors: (label, signed logit contribution)
+    p_factors: tuple[StoredFactor, ...] = ()  # top factors: key, signed logit contribution, details
     p_stage: Stage | None = None
     p_version: str | None = None
     p_armed: bool = True  # a predictive alert is owed on reaching SQL; re-armed below the MQL probability

@@ -34,7 +34,7 @@ transform), so inference is a dot product:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -356,7 +356,7 @@ _FAMILY_LABELS = {
 }
 
 
-def group_description(group: str, descriptions: dict[str, str] | None = None) -> str:
+def group_description(group: str, descriptions: Mapping[str, str] | None = None) -> str:
     """The words a factor's label starts from: the rule's description, or the feature family's."""
     descriptions = descriptions or {}
     if group.startswith("eng:") or group.startswith("fit:"):

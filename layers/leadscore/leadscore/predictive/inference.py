@@ -14,13 +14,8 @@ from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from leadscore.predictive.artefact import ArtefactError, Checked, checked_artefact
-from leadscore.predictive.features import (
-    ACTIVITY_QUARTER_DAYS,
-    RULE_RECENCY_DAYS,
-    SIZE_BANDS,
-    SIZE_UNKNOWN,
-    lead_features,
-)
+from leadscore.predictive.features import lead_features
+from leadscore.predictive.words import Details, factor_details, factor_words
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -47,6 +42,7 @@ class Factor:
     feature: str  # the factor's group: 'eng:<rule>', 'auto:<rule>', 'fit:<rule>', 'size', 'activity', …
     label: str
     contribution: float
+    details: Details = ()  # what the label says of the lead (counts, days, band…): words.factor_words
 
 
 class Prediction:
@@ -120,93 +116,14 @@ def sigmoid(logit: float) -> float:
     return odds / (1.0 + odds)
 
 
-def _times(count: int) -> str:
-    return "once" if count == 1 else "twice" if count == 2 else f"{count} times"
+def _label(group: str, base: str, features: Mapping[str, float]) -> tuple[str, Details]:
+    """The factor's words (the rule's description with what the lead did, how often and when) and the
+    details they were made from (words.py: what the score item stores instead of the words)."""
+    details = factor_details(group, features)
+    return factor_words(group, base, details), details
 
 
-def _ago(days: int) -> str:
-    return "today" if days <= 0 else "yesterday" if days == 1 else f"{days} days ago"
-
-
-def _count(value: float | None) -> int:
-    return 0 if not value else round(math.expm1(value))
-
-
-def _days(value: float | None, scale: float) -> int | None:
-    return None if not value or value <= 0 else round(-scale * math.log(value))
-
-
-def _rule_label(group: str, base: str, features: Mapping[str, float]) -> str:
-    count = _count(features.get(group + ":hits"))
-    days = _days(features.get(group + ":recency"), RULE_RECENCY_DAYS)
-    if days is None:
-        return f"{base}: {_times(count)}" if count else base
-    return f"{base}: {_ago(days)}" if count <= 1 else f"{base}: {_times(count)}, last {_ago(days)}"
-
-
-def _size_label(group: str, base: str, features: Mapping[str, float]) -> str:
-    for name, _ in SIZE_BANDS:
-        if features.get(name):
-            return f"{base} {name.split(':', 1)[1]} employees"
-    return f"{base} unknown" if features.get(SIZE_UNKNOWN) else base
-
-
-def _present(prefix: str, features: Mapping[str, float]) -> str | None:
-    """The value part of the one indicator of a family that is set ('grid:A1' -> 'A1')."""
-    for name, value in features.items():
-        if value and name.startswith(prefix):
-            return name[len(prefix) :]
-    return None
-
-
-def _attribute_label(group: str, base: str, features: Mapping[str, float]) -> str:
-    value = _present(group + "=", features)
-    return base if value is None else f"{base}: {value}"
-
-
-def _grid_label(group: str, base: str, features: Mapping[str, float]) -> str:
-    cell = _present("grid:", features)
-    return base if cell is None else f"{base} {cell}"
-
-
-def _score_label(group: str, base: str, features: Mapping[str, float]) -> str:
-    fit, engagement = features.get("score:fit", 0.0) * 100, features.get("score:engagement", 0.0) * 100
-    return f"{base}: fit {fit:.0f}, engagement {engagement:.0f}"
-
-
-def _history_label(group: str, base: str, features: Mapping[str, float]) -> str:
-    days = _count(features.get("history:age"))
-    known = f"known for {days} days" if days else "new"
-    return f"Reached the sales threshold before; {known}" if features.get("history:alerted") else f"Lead {known}"
-
-
-def _activity_label(group: str, base: str, features: Mapping[str, float]) -> str:
-    days = _days(features.get("activity:quarter"), ACTIVITY_QUARTER_DAYS)
-    return base if days is None else f"{base} {_ago(days)}"
-
-
-def _breadth_label(group: str, base: str, features: Mapping[str, float]) -> str:
-    count = _count(features.get("breadth"))
-    return f"Engaged with {count} kinds of content" if count else base
-
-
-_LABELS = {
-    "eng": _rule_label,
-    "auto": _rule_label,
-    "size": _size_label,
-    "activity": _activity_label,
-    "breadth": _breadth_label,
-    "attr": _attribute_label,
-    "grid": _grid_label,
-    "score": _score_label,
-    "history": _history_label,
-}
-
-
-def _label(group: str, kind: str, base: str, features: Mapping[str, float]) -> str:
-    """The factor's words: the rule's description with what the lead did, how often and when."""
-    words = _LABELS.get(kind)
-    return base if words is None else words(group, base, features)
+_LABELS = frozenset({"eng", "auto", "size", "activity", "breadth", "attr", "grid", "score", "history"})
 
 
 # How a group's label varies, which decides its cache key: not at all (a fit rule, webmail), with the one
@@ -317,7 +234,7 @@ class Predictor:
         self._groups = groups
         # Labels depend on small integers (counts, days) or on one category, so leads share them: each is
         # formatted once.
-        self._labels: dict[object, str] = {}
+        self._labels: dict[object, tuple[str, Details]] = {}
         self._factors: dict[Record, Factor] = {}  # planned record -> its Factor (see _word)
         # id(rule model) -> (the model, its serving plan or None when only the reference path computes it)
         self._plans: dict[int, tuple[CompiledModel, ServingPlan | None]] = {}
@@ -373,23 +290,23 @@ class Predictor:
 
     def _new_factor(self, record: Record) -> Factor:
         group, contribution, first, second, _ = record
-        mode, kind, words, inputs = self._groups[group]
+        mode, _, words, inputs = self._groups[group]
         if mode == CONSTANT:
             return Factor(group, words, contribution)
         key: object = first if mode == ONE_HOT else (group, first) if len(inputs) == 1 else (group, first, second)
         labels = self._labels
-        label = labels.get(key)
-        if label is None:
+        worded = labels.get(key)
+        if worded is None:
             # The label reads only the group's inputs (or the one member set): give it those, as features.
             if mode == ONE_HOT:
                 seen = {str(first): 1.0}
             else:
                 values = (first, second)[: len(inputs)]
                 seen = {name: value for name, value in zip(inputs, values, strict=True) if isinstance(value, float)}
-            label = _label(group, kind, words, seen)
+            worded = _label(group, words, seen)
             if len(labels) < MAX_CACHED_LABELS:
-                labels[key] = label
-        return Factor(group, label, contribution)
+                labels[key] = worded
+        return Factor(group, worded[0], contribution, worded[1])
 
     def predict_features(self, features: Mapping[str, float]) -> Prediction:
         weights = self._weights
@@ -411,15 +328,15 @@ class Predictor:
 
         def word(record: Record) -> Factor:
             group, contribution = record[0], record[1]
-            mode, kind, words, inputs = groups[group]
+            mode, _, words, inputs = groups[group]
             if mode == CONSTANT:
                 return Factor(group, words, contribution)
             key = present[group] if mode == ONE_HOT else (group, *map(features.get, inputs))
-            label = labels.get(key)
-            if label is None:
-                label = _label(group, kind, words, features)
+            worded = labels.get(key)
+            if worded is None:
+                worded = _label(group, words, features)
                 if len(labels) < MAX_CACHED_LABELS:
-                    labels[key] = label
-            return Factor(group, label, contribution)
+                    labels[key] = worded
+            return Factor(group, worded[0], contribution, worded[1])
 
         return Prediction(sigmoid(logit), logit, self.intercept, records=records, word=word)

@@ -102,10 +102,15 @@ def _predictive_score(state: ScoreState, stored: ScoreState, model: CompiledMode
     found = estimate(state, model, now)
     if found is None:
         return None
+    from leadscore.predictive.words import stored_factor_label  # noqa: PLC0415 - only a model with a block
+
     return PredictiveScore(
         probability=float(found.probability),
         p_stage=None if found.stage is None else found.stage.value,
-        factors=[PredictiveFactor(label=label, contribution=float(weight)) for label, weight in found.factors],
+        factors=[
+            PredictiveFactor(label=stored_factor_label(f, model.descriptions), contribution=float(f.contribution))
+            for f in found.factors
+        ],
         artefact_version=found.version,
         stored_probability=None if stored.probability is None else float(stored.probability),
     )
