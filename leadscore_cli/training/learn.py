@@ -152,12 +152,23 @@ def check_minimums(examples: Sequence[Example], split: Split, options: TrainingO
 
 
 def choose_columns(examples: Sequence[Example]) -> list[str]:
-    """Features non-zero in at least MIN_FEATURE_SUPPORT training examples and not constant, sorted."""
+    """Features non-zero in at least MIN_FEATURE_SUPPORT training examples and not constant, sorted.
+
+    Constant means one value in every example: a feature present in every example with varying values (the
+    recency of the last activity: every example's lead has one) is kept. Absent counts as zero."""
     support: dict[str, int] = {}
+    values: dict[str, set[float]] = {}
     for example in examples:
-        for name in example.features:
+        for name, value in example.features.items():
             support[name] = support.get(name, 0) + 1
-    return sorted(name for name, count in support.items() if MIN_FEATURE_SUPPORT <= count < len(examples))
+            seen = values.setdefault(name, set())
+            if len(seen) < 2:
+                seen.add(value)
+    return sorted(
+        name
+        for name, count in support.items()
+        if count >= MIN_FEATURE_SUPPORT and (count < len(examples) or len(values[name]) > 1)
+    )
 
 
 def matrix(examples: Sequence[Example], columns: Sequence[str]) -> NDArray[np.float64]:

@@ -23,7 +23,15 @@ from leadscore.predictive.inference import Predictor
 from leadscore_cli.evaluation.pipeline import replay_into
 from leadscore_cli.train import register
 from leadscore_cli.training.examples import Example, build_examples, reference_times
-from leadscore_cli.training.learn import NotEnoughData, Trained, TrainingOptions, matrix, train_model
+from leadscore_cli.training.learn import (
+    MIN_FEATURE_SUPPORT,
+    NotEnoughData,
+    Trained,
+    TrainingOptions,
+    choose_columns,
+    matrix,
+    train_model,
+)
 from local.population import simulate_population
 from tests.unit.builders import (
     DAY,
@@ -373,6 +381,32 @@ def test_train_writes_an_artefact_the_scorer_can_load(tmp_path: Path) -> None:
     interval = r"95 % interval \[[-+]\d\.\d{3}, [-+]\d\.\d{3}\] over leads: (a|not a) clear margin"
     assert re.search(interval, result.output)
     assert predictor.artefact.report["held_out"]["auc"]["predictive"] > 0.6
+
+
+def test_a_feature_every_example_has_is_kept_when_its_values_vary() -> None:
+    # Given examples that all carry the activity's recency (every lead has a last activity) with varying
+    # values, one constant feature, and one set in too few examples to learn from
+    examples = [
+        Example(
+            lead_id=f"lead-{number}",
+            at=MONDAY,
+            features={
+                "activity:week": 0.5 ** (number % 5),
+                "bias": 1.0,
+                **({"rare": 1.0} if number < MIN_FEATURE_SUPPORT - 1 else {}),
+            },
+            rule_total=0.0,
+            label=number % 7 == 0,
+            converted_at=None,
+        )
+        for number in range(40)
+    ]
+
+    # When the learner chooses its columns
+    columns = choose_columns(examples)
+
+    # Then the varying one is kept, the constant and the rare ones are not
+    assert columns == ["activity:week"]
 
 
 def test_train_help_renders() -> None:
