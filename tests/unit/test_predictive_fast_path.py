@@ -86,7 +86,8 @@ def test_the_fast_path_is_the_plain_computation_bit_for_bit(
             assert [(f.feature, f.contribution) for f in fast.factors] == ranked
             assert [f.label for f in fast.factors] == [f.label for f in worded]
             assert top == fast.factors[:TOP_FACTORS]
-            # and the stored factors are the reference's keys and details, their Decimals the formatted floats, digit for digit
+            # and the stored factors are the reference's keys and details, their Decimals the formatted floats,
+            # digit for digit
             assert found is not None
             assert tuple(found.probability.as_tuple()) == four_places(probability)
             assert [
