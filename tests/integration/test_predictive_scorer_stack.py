@@ -26,7 +26,7 @@ from leadscore.models.served_models import load_served_models
 from leadscore.predictive.words import stored_factor_label
 from local.lambdas import load_handler
 from local.stack import ROOT, EmulatedStack
-from tests.integration.conftest import a_submission, post_signed
+from tests.integration.conftest import a_repeat_event_scored, a_submission, post_signed
 from tests.integration.faults import Faults
 from tests.unit.predictive_artefacts import write_artefact
 
@@ -99,20 +99,16 @@ def test_an_exact_write_stores_the_probability_the_predictor_gives_at_the_events
 def test_a_fast_path_event_costs_one_update_item_with_or_without_the_block(
     stack: EmulatedStack, models_dir: ModelsDir, aws_faults: Faults, with_block: bool
 ) -> None:
-    # Given a known lead (p = 0.063, LEAD), the model served with or without a block whose stages the next
-    # event does not cross (a case study lifts p to 0.52: below an SQL stage of 0.6, above MQL from the start)
+    # Given the model served with or without a block whose stages a known lead's next event does not cross
+    # (p = 0.063, LEAD; a case study lifts p to 0.52: below an SQL stage of 0.6, above MQL from the start)
     if with_block:
         models_dir(stages={"mql": 0.05, "sql": 0.6})
-    post_signed(stack, a_submission())
-    stack.drain()
 
-    # When the lead reads a case study (same attributes, no rule threshold in reach)
-    post_signed(stack, a_submission(submission_id="sub-2", form_id="case-study-download"))
-    aws_faults.calls.clear()
-    stack.drain()
+    # When a known lead reads a case study (same attributes, no rule threshold in reach)
+    requests = a_repeat_event_scored(stack, aws_faults)
 
     # Then the scorer made exactly one DynamoDB request either way: the conditional UpdateItem
-    assert aws_faults.made("dynamodb") == Counter({"UpdateItem": 1})
+    assert requests == Counter({"UpdateItem": 1})
 
 
 def test_the_stored_probability_lags_after_a_fast_path_event_and_the_api_shows_it_now(

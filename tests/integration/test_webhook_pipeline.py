@@ -11,7 +11,7 @@ from decimal import Decimal
 import boto3
 
 from local.stack import EmulatedStack
-from tests.integration.conftest import a_submission, post_signed, the_score
+from tests.integration.conftest import a_repeat_event_scored, a_submission, post_signed, the_score
 from tests.integration.faults import Faults
 
 
@@ -108,17 +108,11 @@ def test_a_lead_crossing_the_sales_threshold_alerts_sales_once_with_the_reasons(
 def test_the_fast_path_applies_a_repeat_event_with_one_write_and_no_read(
     stack: EmulatedStack, aws_faults: Faults
 ) -> None:
-    # Given a known lead, and every AWS call counted
-    post_signed(stack, a_submission())
-    stack.drain()
-
-    # When the same lead downloads a case study (same attributes, no threshold in reach)
-    post_signed(stack, a_submission(submission_id="sub-2", form_id="case-study-download"))
-    aws_faults.calls.clear()
-    stack.drain()
+    # Given a known lead, When it downloads a case study (same attributes, no threshold in reach)
+    requests = a_repeat_event_scored(stack, aws_faults)
 
     # Then the scorer made exactly one DynamoDB request: the conditional UpdateItem
-    assert aws_faults.made("dynamodb") == Counter({"UpdateItem": 1})
+    assert requests == Counter({"UpdateItem": 1})
     assert the_score(stack)["total"] == 68
 
 
