@@ -13,6 +13,7 @@ import math
 import statistics
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from benchmarks.bench_cold_start import HandlerFigures, Invocation
@@ -252,41 +253,21 @@ def main(
         source = "bench_dynamodb's realistic month"
     else:
         units, source = (1.0, 0.0), "the hot path (run bench_dynamodb for the realistic month)"
-    platform = platform_log(template)
-    shapes = {
-        "single-event webhooks": scenario(
-            singles,
-            1,
-            ingest_figures=ingest,
-            scorer_figures=scorer,
-            memory_mb=memory_mb,
-            score_units=units,
-            scorer_batch=SCORER_BATCH_SINGLE,
-            platform=platform,
-        ),
-        "SendGrid batches of 100": scenario(
-            batches,
-            100,
-            ingest_figures=ingest,
-            scorer_figures=scorer,
-            memory_mb=memory_mb,
-            score_units=units,
-            scorer_batch=SCORER_BATCH_BULK,
-            platform=platform,
-        ),
-    }
-    # The second door (WebhookFunctionUrl): the same single-event webhooks, measured the same way.
-    url_door = scenario(
-        url_singles or singles,
-        1,
+    # Every shape priced with the same measured figures; only the traffic and the door differ.
+    priced = partial(
+        scenario,
         ingest_figures=ingest,
         scorer_figures=scorer,
         memory_mb=memory_mb,
         score_units=units,
-        scorer_batch=SCORER_BATCH_SINGLE,
-        platform=platform,
-        gateway=False,
+        platform=platform_log(template),
     )
+    shapes = {
+        "single-event webhooks": priced(singles, 1, scorer_batch=SCORER_BATCH_SINGLE),
+        "SendGrid batches of 100": priced(batches, 100, scorer_batch=SCORER_BATCH_BULK),
+    }
+    # The second door (WebhookFunctionUrl): the same single-event webhooks, measured the same way.
+    url_door = priced(url_singles or singles, 1, scorer_batch=SCORER_BATCH_SINGLE, gateway=False)
     floor = sum(line.dollars for line in floor_per_event()) * PER_MILLION
     say(f"  $ per million events, AWS list prices us-east-1 (2026-12); score units from {source}")
     say(f"  {'item':<32} {'single-event':>13} {'same, fn URL':>13} {'batches of 100':>15}   basis (single-event)")

@@ -14,10 +14,17 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+
+
+class SecretStore(Protocol):
+    """Where the operator keeps the providers' keys (local.stack.EmulatedStack)."""
+
+    def set_secret(self, logical_id: str, document: dict[str, Any]) -> None: ...
+
 
 EVENTS = Path(__file__).resolve().parents[1] / "events"
 HOST = "abc123.execute-api.eu-west-1.amazonaws.com"
@@ -138,6 +145,12 @@ class Provider:
     timestamped: bool  # whether a stale request can be told apart from a fresh one
     invalid: bytes  # valid JSON, wrong shape: 422
     no_ops: int = 0  # sample events the default model has no rule for (e.g. deliveries): nothing stored
+
+    def configured(self, stack: SecretStore) -> Credentials:
+        """New credentials, stored in the provider's secret as the operator configures it (no previous key)."""
+        credentials = self.credentials()
+        stack.set_secret(self.secret, {"current": credentials.stored, "previous": ""})
+        return credentials
 
 
 PROVIDERS = [

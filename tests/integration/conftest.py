@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import json
 import time
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -21,7 +22,7 @@ from leadscore.adapters.score_item import RuleKeys
 from leadscore.core.rules import compile_model
 from leadscore.models.model_files import load_model_file
 from local.stack import ROOT, EmulatedStack
-from tests.integration.faults import aws_faults  # noqa: F401 - AWS faults under the handlers' clients
+from tests.integration.faults import Faults, aws_faults  # noqa: F401 - AWS faults under the handlers' clients
 
 FORMS = "/webhooks/forms"
 
@@ -76,6 +77,17 @@ def a_submission(**overrides: Any) -> dict[str, Any]:
 def post_signed(stack: EmulatedStack, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     raw = json.dumps(body).encode()
     return stack.post(FORMS, raw, sign(stack.forms_key(), raw))
+
+
+def a_repeat_event_scored(stack: EmulatedStack, faults: Faults) -> Counter[str]:
+    """A known lead (the default submission, scored), then its case-study download (same attributes, no rule
+    threshold in reach: the fast path); returns the DynamoDB requests made while the queue drained."""
+    post_signed(stack, a_submission())
+    stack.drain()
+    post_signed(stack, a_submission(submission_id="sub-2", form_id="case-study-download"))
+    faults.calls.clear()
+    stack.drain()
+    return faults.made("dynamodb")
 
 
 def the_score(stack: EmulatedStack) -> dict[str, Any]:

@@ -10,6 +10,10 @@ replaces the call: a ClientError (`fail`, `unavailable`), an unreachable endpoin
 a killed process), or anything wrapping the real call. Rules are asked in order; the first that selects a call
 acts on it. Nothing in project code knows about it.
 
+The same hook is the one way tests and benchmarks observe AWS calls: `Faults.calls` counts every call by
+"service.Operation" (clear it to count a window), `made(service)` gives one service's calls by operation. It
+sees clients made before it was installed too (no handler cache needs resetting, unlike botocore's event hooks).
+
 `settle(stack)` runs every queue's poller until nothing is left: a failed record (or a crashed invocation's
 whole batch) comes back after the queue's visibility timeout, simulated by moving the process clock forward,
 and after maxReceiveCount receives SQS moves it to the DLQ. `redrive` moves DLQ messages back.
@@ -40,6 +44,9 @@ from local.stack import EmulatedStack
 Params = dict[str, Any]
 CallThrough = Callable[[Params], Any]  # the real call, with the parameters given
 Action = Callable[[CallThrough, "Call"], Any]  # what a rule does instead of the call
+
+# DynamoDB's write operations (each costs write request units; everything else it answers reads).
+DYNAMODB_WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"})
 
 # Which function the driver is running right now (so a fault can target "the scorer's calls" only).
 running_function: contextvars.ContextVar[str | None] = contextvars.ContextVar("running_function", default=None)
@@ -117,6 +124,12 @@ class Faults:
     rules: list[Rule] = field(default_factory=list)
     calls: Counter[str] = field(default_factory=Counter)  # "service.Operation" of every call made
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def made(self, service: str) -> Counter[str]:
+        """The calls to `service` since `calls` was last cleared, by operation: {"UpdateItem": 1}."""
+        prefix = f"{service}."
+        with self._lock:
+            return Counter({key.removeprefix(prefix): n for key, n in self.calls.items() if key.startswith(prefix)})
 
     def add(self, rule: Rule) -> Rule:
         self.rules.append(rule)

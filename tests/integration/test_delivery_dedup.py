@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,18 +20,17 @@ from leadscore.sources.base import WebhookRequest
 from leadscore.sources.registry import SOURCES
 from local.load import EndState, Planned, check_stack
 from local.stack import EmulatedStack
-from tests.integration.faults import Faults
+from tests.integration.faults import DYNAMODB_WRITES, Faults
 from tests.providers import BY_NAME, PROVIDERS, Credentials, Provider, Signed, sample
 
-WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
 RECORDED = {"sendgrid", "mailgun", "postmark", "typeform", "tally"}  # see services.ingest.delivery_of
 
 
 # ---- helpers ------------------------------------------------------------------------------------------------
-def configure(stack: EmulatedStack, provider: Provider) -> Credentials:
-    credentials = provider.credentials()
-    stack.set_secret(provider.secret, {"current": credentials.stored, "previous": ""})
-    return credentials
+def signed_sample(stack: EmulatedStack, name: str) -> Signed:
+    """The provider configured, and its documented sample signed now (as its first delivery)."""
+    provider = BY_NAME[name]
+    return provider.sign(provider.configured(stack), sample(provider.sample), int(time.time()), "")
 
 
 def url_of(stack: EmulatedStack, provider: Provider) -> str:
@@ -83,32 +82,20 @@ def exact(stack: EmulatedStack, source: str, *bodies: bytes) -> EndState:
     return end
 
 
+def writes(requests: Counter[str]) -> Counter[str]:
+    """The DynamoDB write operations among `requests`."""
+    return Counter({operation: n for operation, n in requests.items() if operation in DYNAMODB_WRITES})
+
+
 def assert_exact(end: EndState) -> None:
     assert end.ok, (end.lost, end.double_counted, end.wrong_totals, end.alert_mismatches)
     assert end.events > 0
 
 
-@pytest.fixture
-def dynamodb_requests(stack: EmulatedStack) -> Iterator[list[str]]:
-    """Every DynamoDB operation the handlers' clients make, counted through botocore's event hooks."""
-    calls: list[str] = []
-
-    def count(model: Any, **_: Any) -> None:
-        calls.append(model.name)
-
-    session = boto3._get_default_session()
-    session.events.register("before-call.dynamodb.*", count)
-    stack.reset_handler_caches()  # clients copy the session's hooks when they are created: make new ones
-    yield calls
-    session.events.unregister("before-call.dynamodb.*", count)
-
-
 # ---- exact retries and forged replays ---------------------------------------------------------------------
 def test_an_exact_mailgun_retry_gets_200_duplicate_and_a_forged_body_under_its_token_409(stack: EmulatedStack) -> None:
     # Given Mailgun configured, and an open it delivered and we accepted
-    provider = BY_NAME["mailgun"]
-    credentials = configure(stack, provider)
-    genuine = provider.sign(credentials, sample(provider.sample), int(time.time()), "")
+    genuine = signed_sample(stack, "mailgun")
     first = post(stack, "mailgun", genuine)
 
     # When Mailgun retries it byte for byte, and someone posts a click for another event under the same token
@@ -128,32 +115,32 @@ def test_an_exact_mailgun_retry_gets_200_duplicate_and_a_forged_body_under_its_t
 
 @pytest.mark.parametrize("provider", PROVIDERS, ids=lambda provider: provider.name)
 def test_a_webhook_request_costs_at_most_one_dynamodb_write_and_its_retry_none(
-    stack: EmulatedStack, provider: Provider, dynamodb_requests: list[str]
+    stack: EmulatedStack, provider: Provider, aws_faults: Faults
 ) -> None:
     # Given the provider configured, and every DynamoDB request of the handlers counted
-    credentials = configure(stack, provider)
+    credentials = provider.configured(stack)
     signed = provider.sign(credentials, sample(provider.sample), int(time.time()), url_of(stack, provider))
 
     # When it delivers its sample, then retries it
-    dynamodb_requests.clear()
+    aws_faults.calls.clear()
     first = post(stack, provider.name, signed)
-    first_requests = list(dynamodb_requests)
-    dynamodb_requests.clear()
+    first_requests = aws_faults.made("dynamodb")
+    aws_faults.calls.clear()
     retry = post(stack, provider.name, signed)
 
     # Then the delivery cost one conditional PutItem (after one read) where it is recorded, nothing otherwise,
     # and its retry wrote nothing at all (Powertools Idempotency wrote twice: PutItem + UpdateItem)
     assert first[0] == 202
-    assert [call for call in first_requests if call in WRITES] == (["PutItem"] if provider.name in RECORDED else [])
-    assert len(first_requests) == (2 if provider.name in RECORDED else 0)
-    assert [call for call in dynamodb_requests if call in WRITES] == []
+    assert writes(first_requests) == (Counter({"PutItem": 1}) if provider.name in RECORDED else Counter())
+    assert first_requests.total() == (2 if provider.name in RECORDED else 0)
+    assert writes(aws_faults.made("dynamodb")) == Counter()
     assert retry[0] == (200 if provider.name in RECORDED else 202)
 
 
 # ---- faults at ingest ---------------------------------------------------------------------------------------
 def sendgrid_delivery(stack: EmulatedStack) -> tuple[Signed, Credentials]:
     provider = BY_NAME["sendgrid"]
-    credentials = configure(stack, provider)
+    credentials = provider.configured(stack)
     return provider.sign(credentials, a_sendgrid_batch(), int(time.time()), ""), credentials
 
 
@@ -258,9 +245,7 @@ def test_send_and_record_failing_together_leave_no_stuck_record_the_retry_goes_t
 ) -> None:
     # Given the fault that lost deliveries with Powertools: SQS failing, and every write to the delivery
     # table failing too (Powertools could not delete its INPROGRESS record and answered retries 409)
-    provider = BY_NAME["typeform"]
-    credentials = configure(stack, provider)
-    signed = provider.sign(credentials, sample(provider.sample), int(time.time()), "")
+    signed = signed_sample(stack, "typeform")
     aws_faults.unavailable("sqs", "SendMessageBatch")
     for operation in ("PutItem", "UpdateItem", "DeleteItem"):
         aws_faults.unavailable("dynamodb", operation)
@@ -306,7 +291,7 @@ def test_a_record_past_its_expiry_does_not_block_the_delivery_and_a_live_one_ans
     # Given two Typeform responses whose records are already in the table: one expired an hour ago (DynamoDB's
     # TTL deletes late), one still live
     provider = BY_NAME["typeform"]
-    credentials = configure(stack, provider)
+    credentials = provider.configured(stack)
     document = json.loads(sample(provider.sample))
     expired = provider.sign(credentials, sample(provider.sample), int(time.time()), "")
     document["form_response"]["token"] = "another-response"
@@ -328,9 +313,7 @@ def test_a_record_that_cannot_be_written_after_the_send_still_answers_202_and_a_
     stack: EmulatedStack, aws_faults: Faults
 ) -> None:
     # Given the delivery table refusing writes (reads still work)
-    provider = BY_NAME["typeform"]
-    credentials = configure(stack, provider)
-    signed = provider.sign(credentials, sample(provider.sample), int(time.time()), "")
+    signed = signed_sample(stack, "typeform")
     table = stack.physical("IdempotencyTable")
     aws_faults.unavailable("dynamodb", "PutItem", when=lambda params: params.get("TableName") == table)
 

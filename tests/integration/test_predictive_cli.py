@@ -8,7 +8,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from typer.testing import CliRunner
 
@@ -16,6 +15,7 @@ from leadscore_cli.main import app
 from local.predictive_demo import ARTEFACT, predictive_block, served_models_dir
 from local.stack import EmulatedStack
 from tests.integration.conftest import a_submission, post_signed
+from tests.integration.faults import DYNAMODB_WRITES, Faults
 from tests.integration.test_ledger_cli import three_leads
 from tests.unit.predictive_artefacts import write_artefact
 
@@ -82,8 +82,13 @@ def test_replay_with_the_block_gives_each_line_the_probability_the_scorer_wrote(
         session_stack.reset()
 
 
+def writes(faults: Faults) -> int:
+    """DynamoDB writes counted since the faults' calls were last cleared."""
+    return sum(n for operation, n in faults.made("dynamodb").items() if operation in DYNAMODB_WRITES)
+
+
 def test_rescore_apply_writes_the_probability_once_with_conditional_writes(
-    stack: EmulatedStack, block_models: Path, tmp_path: Path
+    stack: EmulatedStack, block_models: Path, tmp_path: Path, aws_faults: Faults
 ) -> None:
     # Given three leads scored under the rules alone (no probability stored), their ledger in S3
     three_leads(stack)
@@ -93,22 +98,13 @@ def test_rescore_apply_writes_the_probability_once_with_conditional_writes(
     model_file = block_models / "default.yaml"
     arguments = ["rescore", "--model", str(model_file), *ledger_args(stack), "--table", table]
     arguments += ["--checkpoint", str(tmp_path / "cp")]
-    writes: list[str] = []
 
-    def count(model: Any, **_: Any) -> None:
-        if model.name in {"PutItem", "UpdateItem", "BatchWriteItem", "TransactWriteItems"}:
-            writes.append(model.name)
-
-    session = boto3._get_default_session()
-    session.events.register("before-call.dynamodb.*", count)
-    try:
-        # When the model with the block is applied, and applied again
-        first = runner.invoke(app, [*arguments, "--apply"])
-        first_writes = len(writes)
-        after_first = stored(stack)
-        second = runner.invoke(app, [*arguments, "--apply"])
-    finally:
-        session.events.unregister("before-call.dynamodb.*", count)
+    # When the model with the block is applied, and applied again (every DynamoDB write counted)
+    aws_faults.calls.clear()
+    first = runner.invoke(app, [*arguments, "--apply"])
+    first_writes = writes(aws_faults)
+    after_first = stored(stack)
+    second = runner.invoke(app, [*arguments, "--apply"])
 
     # Then the first wrote each lead once (one conditional write each), with the probability; the second nothing
     assert first.exit_code == 0, first.output
@@ -120,7 +116,7 @@ def test_rescore_apply_writes_the_probability_once_with_conditional_writes(
         assert p_version == "20261201-test"
     assert second.exit_code == 0, second.output
     assert "written 0, unchanged 3" in second.output
-    assert len(writes) == first_writes
+    assert writes(aws_faults) == first_writes
     assert stored(stack) == after_first
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import shutil
 import sys
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -25,7 +26,8 @@ from leadscore.models.served_models import load_served_models
 from leadscore.predictive.words import stored_factor_label
 from local.lambdas import load_handler
 from local.stack import ROOT, EmulatedStack
-from tests.integration.conftest import a_submission, post_signed
+from tests.integration.conftest import a_repeat_event_scored, a_submission, post_signed
+from tests.integration.faults import Faults
 from tests.unit.predictive_artefacts import write_artefact
 
 ADA = "ada@analytical-engines.example"
@@ -71,20 +73,6 @@ def stored(stack: EmulatedStack, directory: Path) -> Any:
     return from_item(item, RuleKeys(model.rule_ids)), model
 
 
-@pytest.fixture
-def dynamodb_requests(stack: EmulatedStack) -> Iterator[list[str]]:
-    calls: list[str] = []
-
-    def count(model: Any, **_: Any) -> None:
-        calls.append(model.name)
-
-    session = boto3._get_default_session()
-    session.events.register("before-call.dynamodb.*", count)
-    stack.reset_handler_caches()  # clients copy the session's hooks when they are created
-    yield calls
-    session.events.unregister("before-call.dynamodb.*", count)
-
-
 def test_an_exact_write_stores_the_probability_the_predictor_gives_at_the_events_time(
     stack: EmulatedStack, models_dir: ModelsDir
 ) -> None:
@@ -109,22 +97,18 @@ def test_an_exact_write_stores_the_probability_the_predictor_gives_at_the_events
 
 @pytest.mark.parametrize("with_block", [True, False], ids=["with the block", "rules only"])
 def test_a_fast_path_event_costs_one_update_item_with_or_without_the_block(
-    stack: EmulatedStack, models_dir: ModelsDir, dynamodb_requests: list[str], with_block: bool
+    stack: EmulatedStack, models_dir: ModelsDir, aws_faults: Faults, with_block: bool
 ) -> None:
-    # Given a known lead (p = 0.063, LEAD), the model served with or without a block whose stages the next
-    # event does not cross (a case study lifts p to 0.52: below an SQL stage of 0.6, above MQL from the start)
+    # Given the model served with or without a block whose stages a known lead's next event does not cross
+    # (p = 0.063, LEAD; a case study lifts p to 0.52: below an SQL stage of 0.6, above MQL from the start)
     if with_block:
         models_dir(stages={"mql": 0.05, "sql": 0.6})
-    post_signed(stack, a_submission())
-    stack.drain()
 
-    # When the lead reads a case study (same attributes, no rule threshold in reach)
-    post_signed(stack, a_submission(submission_id="sub-2", form_id="case-study-download"))
-    dynamodb_requests.clear()
-    stack.drain()
+    # When a known lead reads a case study (same attributes, no rule threshold in reach)
+    requests = a_repeat_event_scored(stack, aws_faults)
 
     # Then the scorer made exactly one DynamoDB request either way: the conditional UpdateItem
-    assert dynamodb_requests == ["UpdateItem"]
+    assert requests == Counter({"UpdateItem": 1})
 
 
 def test_the_stored_probability_lags_after_a_fast_path_event_and_the_api_shows_it_now(

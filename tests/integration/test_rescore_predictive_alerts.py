@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from leadscore_cli.main import app
 from local.predictive_demo import ARTEFACT, predictive_block, served_models_dir
 from local.stack import EmulatedStack
-from tests.integration.conftest import a_submission, post_signed
+from tests.integration.test_ledger_cli import three_leads
 from tests.unit.predictive_artefacts import write_artefact
 
 runner = CliRunner()
@@ -30,18 +30,6 @@ def models_with_the_block(tmp_path: Path, *, version: str, alerts: bool = True) 
     trained = tmp_path / f"trained-{version}"
     artefact = write_artefact(trained, ARTEFACT, base_model="default", features=FEATURES, version=version)
     return served_models_dir(artefact, tmp_path / f"scoring-{version}", block=predictive_block(STAGES, alerts=alerts))
-
-
-def three_leads(stack: EmulatedStack) -> None:
-    for index, (title, form) in enumerate(
-        [("VP Sales", "demo-request"), ("CTO", "webinar-registration"), ("Manager", "newsletter-signup")]
-    ):
-        body = a_submission(
-            submission_id=f"s{index}", email=f"lead{index}@analytical-engines.example", job_title=title, form_id=form
-        )
-        status, _ = post_signed(stack, body)
-        assert status == 202
-    stack.drain()
 
 
 def rescore(stack: EmulatedStack, models: Path, tmp_path: Path, *flags: str) -> Any:

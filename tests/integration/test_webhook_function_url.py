@@ -142,8 +142,7 @@ def test_bad_signatures_and_bodies_get_the_same_4xx_json_through_both_doors(
     stack: EmulatedStack, provider: Provider
 ) -> None:
     # Given the provider's key
-    credentials, now = provider.credentials(), int(time.time())
-    stack.set_secret(provider.secret, {"current": credentials.stored, "previous": ""})
+    credentials, now = provider.configured(stack), int(time.time())
     body = sample(provider.sample)
     cases: dict[str, Callable[[Door], Signed]] = {
         "wrong key": lambda door: provider.sign(provider.credentials(), body, now, door.url(stack, provider.name)),
@@ -171,8 +170,7 @@ def test_a_duplicate_delivery_is_deduplicated_the_same_way_through_the_url(
     stack: EmulatedStack, provider: Provider
 ) -> None:
     # Given the provider's key
-    credentials, now = provider.credentials(), int(time.time())
-    stack.set_secret(provider.secret, {"current": credentials.stored, "previous": ""})
+    credentials, now = provider.configured(stack), int(time.time())
     recorded = provider.name in RECORDED
 
     # When one delivery arrives twice through the URL (the provider missed our first answer)
@@ -194,8 +192,7 @@ def test_a_duplicate_delivery_is_deduplicated_the_same_way_through_the_url(
 @pytest.mark.parametrize("provider", [FORMS, PROVIDERS[0]], ids=lambda provider: provider.name)
 def test_the_two_doors_share_one_deduplication(stack: EmulatedStack, provider: Provider) -> None:
     # Given a delivery accepted through the API route
-    credentials, now = provider.credentials(), int(time.time())
-    stack.set_secret(provider.secret, {"current": credentials.stored, "previous": ""})
+    credentials, now = provider.configured(stack), int(time.time())
     signed = provider.sign(credentials, sample(provider.sample), now)
     assert ROUTE.post(stack, provider.name, signed)[0] == 202
 

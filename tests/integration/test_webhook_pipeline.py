@@ -5,13 +5,14 @@ from __future__ import annotations
 import io
 import json
 import logging
+from collections import Counter
 from decimal import Decimal
-from typing import Any
 
 import boto3
 
 from local.stack import EmulatedStack
-from tests.integration.conftest import a_submission, post_signed, the_score
+from tests.integration.conftest import a_repeat_event_scored, a_submission, post_signed, the_score
+from tests.integration.faults import Faults
 
 
 def test_a_signed_submission_is_queued_scored_and_profiled(stack: EmulatedStack) -> None:
@@ -104,29 +105,14 @@ def test_a_lead_crossing_the_sales_threshold_alerts_sales_once_with_the_reasons(
     assert "pending" not in score
 
 
-def test_the_fast_path_applies_a_repeat_event_with_one_write_and_no_read(stack: EmulatedStack) -> None:
-    # Given a known lead, and a counter of the scorer's DynamoDB requests
-    post_signed(stack, a_submission())
-    stack.drain()
-    calls: list[str] = []
-
-    def count(model: Any, **_: Any) -> None:
-        calls.append(model.name)
-
-    session = boto3._get_default_session()
-    session.events.register("before-call.dynamodb.*", count)
-    stack.reset_handler_caches()  # clients copy the session's hooks when created: make new ones
-
-    # When the same lead downloads a case study (same attributes, no threshold in reach)
-    try:
-        post_signed(stack, a_submission(submission_id="sub-2", form_id="case-study-download"))
-        calls.clear()
-        stack.drain()
-    finally:
-        session.events.unregister("before-call.dynamodb.*", count)
+def test_the_fast_path_applies_a_repeat_event_with_one_write_and_no_read(
+    stack: EmulatedStack, aws_faults: Faults
+) -> None:
+    # Given a known lead, When it downloads a case study (same attributes, no threshold in reach)
+    requests = a_repeat_event_scored(stack, aws_faults)
 
     # Then the scorer made exactly one DynamoDB request: the conditional UpdateItem
-    assert calls == ["UpdateItem"]
+    assert requests == Counter({"UpdateItem": 1})
     assert the_score(stack)["total"] == 68
 
 

@@ -30,8 +30,7 @@ def post(stack: EmulatedStack, provider: Provider, signed: Signed) -> tuple[int,
 @PARAMETRISE
 def test_the_providers_sample_is_accepted_queued_and_scored(stack: EmulatedStack, provider: Provider) -> None:
     # Given the provider's secret, as the operator configures it
-    credentials = provider.credentials()
-    stack.set_secret(provider.secret, {"current": credentials.stored, "previous": ""})
+    credentials = provider.configured(stack)
 
     # When the provider posts its documented sample, signed its way
     signed = provider.sign(credentials, sample(provider.sample), int(time.time()), url_of(stack, provider))
@@ -48,8 +47,7 @@ def test_the_providers_sample_is_accepted_queued_and_scored(stack: EmulatedStack
 @PARAMETRISE
 def test_bad_requests_are_refused_and_nothing_is_queued_or_written(stack: EmulatedStack, provider: Provider) -> None:
     # Given the provider's secret
-    credentials = provider.credentials()
-    stack.set_secret(provider.secret, {"current": credentials.stored, "previous": ""})
+    credentials = provider.configured(stack)
     url, now, body = url_of(stack, provider), int(time.time()), sample(provider.sample)
 
     # When it receives a wrong signature, a stale one (where signed), a malformed body, and a replay

@@ -119,22 +119,16 @@ def _stored(points: Decimal) -> Decimal:
     return ZERO if points < NEGLIGIBLE else points
 
 
-def policy_for(rule_id: str, points: Decimal, model: CompiledModel) -> RuleDecay | None:
-    """A rule's decay policy: its own, else the default (positive rules only). Fit and negative points: None.
-
-    Automated points ('<rule>:automated', machine opens and scanner clicks) fade by their rule's policy.
-    """
-    if points <= ZERO:
-        return None
-    return _policies(model).get(rule_id)
-
-
 _POLICIES: dict[int, tuple[CompiledModel, dict[str, RuleDecay | None]]] = {}
 
 
 def _policies(model: CompiledModel) -> dict[str, RuleDecay | None]:
     """Every engagement rule id (and its automated entry) of the model -> its policy, built once per model
-    (a replay asks for each entry of each state at every run: millions of times)."""
+    (a replay asks for each entry of each state at every run: millions of times).
+
+    A rule's policy is its own, else the default; automated points ('<rule>:automated', machine opens and
+    scanner clicks) fade by their rule's. Fit rules and other ids are absent; the callers skip points <= 0.
+    """
     cached = _POLICIES.get(id(model))
     if cached is not None and cached[0] is model:  # the model is held, so its id() is not reused while cached
         return cached[1]
@@ -209,7 +203,7 @@ def _decayed_points(state: ScoreState, model: CompiledModel, today: int, last_ac
     points = dict(state.points)
     policies = _policies(model)
     for rule_id, value in state.points.items():
-        policy = policies.get(rule_id) if value > ZERO else None  # policy_for, inlined (the hot loop)
+        policy = policies.get(rule_id) if value > ZERO else None  # positive points only: fit ids are not in it
         if policy is None:
             continue
         rule_day = state.rule_days.get(rule_id)
@@ -298,7 +292,7 @@ def decay_due_day(state: ScoreState, model: CompiledModel) -> int:
     due: list[int] = []
     policies = _policies(model)
     for rule_id, value in state.points.items():
-        policy = policies.get(rule_id) if value > ZERO else None  # policy_for, inlined
+        policy = policies.get(rule_id) if value > ZERO else None
         if isinstance(policy, HalfLife):
             due.append(after)
         elif isinstance(policy, StepPenalty):
