@@ -12,7 +12,7 @@ closed, and the calibration error (ECE) of the predictive model. Nothing is asse
 
 `make bench` runs seed 7 -> 11 of the worlds other than `default` (bench_predictive.py judges that one);
 the README's table is `python -m benchmarks.bench_predictive_worlds --all-pairs` (every world, three seed
-pairs, about 18 minutes on a busy 2-core machine).
+pairs: 24.5 minutes on a shared 2-core machine at a load of 6-8).
 """
 
 from __future__ import annotations
