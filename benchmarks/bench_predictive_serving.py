@@ -31,7 +31,7 @@ from leadscore.core.state import ScoreState, StoredFactor
 from leadscore.models.model_files import load_model_file
 from leadscore.models.scoring_model import PredictiveSettings, PredictiveStages
 from leadscore.predictive.features import feature_group, group_description, lead_features
-from leadscore.predictive.inference import Prediction, Predictor
+from leadscore.predictive.inference import Predictor
 from leadscore.predictive.words import stored_factor_label
 
 PEPPER = b"bench"
@@ -137,9 +137,6 @@ def inference_costs(
 
     def predictions() -> list[Any]:
         return [predictor.predict(state, with_block, at) for state, at in fresh()]
-
-    def reference(state: ScoreState, at: int) -> Prediction:
-        return predictor.predict_features(lead_features(state, model, at))
 
     def serve_all(st: list[tuple[ScoreState, int]]) -> None:  # what score_events adds: estimate, then store
         for s, at in st:
